@@ -1,0 +1,296 @@
+"""Two-sample comparison of a metric between a control and a treatment arm.
+
+One delta-method core serves every metric kind. An arm is a :class:`MomentStats` over per-unit
+variables; a metric is a smooth function of the arm's mean vector (a plain mean, or a ratio of
+two means), optionally adjusted by a covariate function (CUPED):
+
+    effect = (f(t) - f(c)) - theta * (g(t) - g(c))
+
+with ``theta = grad_f' S grad_g / grad_g' S grad_g`` over the pooled units of both arms, which
+reduces to ``cov(Y, X) / var(X)`` for a mean metric with covariate ``X``. Each arm's variance is
+``h' S_arm h / n_arm`` with ``h = grad_f - theta * grad_g`` at the arm's means: for a mean metric
+this is exactly the variance of ``Y - theta * X``, so the mean test is Welch's t-test (with
+Welch-Satterthwaite degrees of freedom) on the adjusted values.
+
+The relative effect ``effect / f(c)`` is the delta method over both arms' means (for a plain
+mean metric ``se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4))``), with a normal interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .moments import MomentStats
+from .results import ConfidenceInterval, Diagnostic, EffectEstimate
+
+__all__ = ["Estimand", "Comparison", "compare", "noninferiority_pvalue"]
+
+Test = Literal["welch", "z"]
+
+
+@dataclass(frozen=True)
+class Estimand:
+    """A function of an arm's mean vector: ``mean`` of variable ``idx[0]`` or ``ratio`` of two."""
+
+    form: Literal["mean", "ratio"]
+    idx: tuple[int, ...]
+
+    def value(self, mu: np.ndarray) -> float | None:
+        if self.form == "mean":
+            return float(mu[self.idx[0]])
+        den = float(mu[self.idx[1]])
+        if den == 0.0:
+            return None
+        return float(mu[self.idx[0]]) / den
+
+    def grad(self, mu: np.ndarray) -> np.ndarray:
+        g = np.zeros(len(mu))
+        if self.form == "mean":
+            g[self.idx[0]] = 1.0
+        else:
+            num, den = float(mu[self.idx[0]]), float(mu[self.idx[1]])
+            g[self.idx[0]] = 1.0 / den
+            g[self.idx[1]] = -num / (den * den)
+        return g
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Treatment versus control for one metric.
+
+    Attributes
+    ----------
+    control_value, treatment_value : float or None
+        Unadjusted per-arm metric values (means, or ratios of means).
+    absolute : EffectEstimate
+        ``treatment - control`` (CUPED-adjusted when a covariate is given).
+    relative : EffectEstimate
+        ``absolute / control_value``; ``estimate`` is ``None`` when the control value is <= 0.
+    method : str
+        ``"welch"`` (t-test, Welch-Satterthwaite df) or ``"delta-z"`` (normal, delta method).
+    theta, variance_reduction : float or None
+        CUPED coefficient and ``1 - var(adjusted effect) / var(unadjusted effect)``.
+    """
+
+    n_control: int
+    n_treatment: int
+    control_value: float | None
+    treatment_value: float | None
+    absolute: EffectEstimate
+    relative: EffectEstimate
+    method: str
+    confidence_level: float
+    alternative: str = "two-sided"
+    theta: float | None = None
+    variance_reduction: float | None = None
+    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+
+    def has(self, code: str) -> bool:
+        return any(d.code == code for d in self.diagnostics)
+
+
+_NONE = EffectEstimate(None, None, None, None)
+
+
+def _quad(h: np.ndarray, stats: MomentStats) -> float:
+    cov = stats.cov()
+    assert cov is not None
+    return max(float(h @ cov @ h), 0.0)
+
+
+def _t_or_z(
+    estimate: float, se: float, df: float | None, confidence_level: float
+) -> EffectEstimate:
+    """Two-sided interval and p-value; ``df=None`` means normal."""
+    from scipy import stats as st
+
+    if se == 0.0:
+        # Degenerate but defined: no spread at all. Equal values -> p = 1, otherwise p = 0.
+        p = 1.0 if estimate == 0.0 else 0.0
+        return EffectEstimate(estimate, 0.0, ConfidenceInterval(estimate, estimate), p, df, None)
+    stat = estimate / se
+    q = 0.5 + confidence_level / 2
+    if df is None:
+        crit = float(st.norm.ppf(q))
+        p = float(2 * st.norm.sf(abs(stat)))
+    else:
+        crit = float(st.t.ppf(q, df))
+        p = float(2 * st.t.sf(abs(stat), df))
+    p = min(max(p, 0.0), 1.0)
+    return EffectEstimate(
+        estimate, se, ConfidenceInterval(estimate - crit * se, estimate + crit * se), p, df, stat
+    )
+
+
+def _welch_df(s_t: float, s_c: float, n_t: int, n_c: int) -> float | None:
+    den = s_t * s_t / (n_t - 1) + s_c * s_c / (n_c - 1)
+    if den == 0.0:
+        return None
+    return (s_t + s_c) ** 2 / den
+
+
+def compare(
+    control: MomentStats,
+    treatment: MomentStats,
+    metric: Estimand,
+    covariate: Estimand | None = None,
+    *,
+    test: Test = "welch",
+    confidence_level: float = 0.95,
+) -> Comparison:
+    """Compare ``metric`` between two arms.
+
+    Parameters
+    ----------
+    control, treatment : MomentStats
+        Per-unit variable moments of each arm (the same variables in the same order).
+    metric : Estimand
+        The metric as a function of the arm means.
+    covariate : Estimand, optional
+        Pre-period covariate for CUPED; ``theta`` is estimated on both arms pooled.
+    test : {"welch", "z"}
+        ``"welch"``: Student t with Welch-Satterthwaite df (use for mean metrics);
+        ``"z"``: normal (use for ratio metrics).
+    confidence_level : float
+        Level of the two-sided intervals.
+    """
+    diags: list[Diagnostic] = []
+    method = "welch" if test == "welch" else "delta-z"
+    mu_c, mu_t = control.mean_array, treatment.mean_array
+    n_c, n_t = control.n, treatment.n
+
+    def done(cv=None, tv=None, ab=_NONE, rel=_NONE, theta=None, vr=None) -> Comparison:
+        return Comparison(
+            n_c, n_t, cv, tv, ab, rel, method, confidence_level, "two-sided", theta, vr,
+            tuple(diags),
+        )
+
+    if n_c == 0 or n_t == 0:
+        which = "control" if n_c == 0 else "treatment"
+        diags.append(Diagnostic("EMPTY_ARM", f"the {which} arm has no units; nothing to compare"))
+        cv = metric.value(mu_c) if n_c else None
+        tv = metric.value(mu_t) if n_t else None
+        return done(cv, tv)
+
+    f_c, f_t = metric.value(mu_c), metric.value(mu_t)
+    if f_c is None or f_t is None:
+        which = " and ".join(a for a, v in (("control", f_c), ("treatment", f_t)) if v is None)
+        diags.append(
+            Diagnostic(
+                "ZERO_DENOMINATOR",
+                f"the ratio's denominator has mean 0 in the {which} arm; the ratio is undefined",
+            )
+        )
+        return done(f_c, f_t)
+
+    raw = f_t - f_c
+    if n_c < 2 or n_t < 2:
+        diags.append(
+            Diagnostic(
+                "TOO_FEW_UNITS",
+                f"an arm has fewer than 2 units (control {n_c}, treatment {n_t}); "
+                "no variance, so no interval or p-value",
+            )
+        )
+        return done(f_c, f_t, EffectEstimate(raw, None, None, None))
+
+    theta: float | None = None
+    g_c = g_t = 0.0
+    grad_gc = grad_gt = np.zeros(len(mu_c))
+    if covariate is not None:
+        pooled = control + treatment
+        pmu, pcov = pooled.mean_array, pooled.cov()
+        assert pcov is not None
+        gp = covariate.grad(pmu) if covariate.value(pmu) is not None else None
+        gc_val, gt_val = covariate.value(mu_c), covariate.value(mu_t)
+        if gp is None or gc_val is None or gt_val is None or metric.value(pmu) is None:
+            diags.append(
+                Diagnostic(
+                    "COVARIATE_UNDEFINED",
+                    "the covariate's denominator has mean 0; CUPED not applied (theta = 0)",
+                )
+            )
+            theta = 0.0
+        else:
+            var_g = float(gp @ pcov @ gp)
+            if var_g <= 0.0:
+                diags.append(
+                    Diagnostic(
+                        "COVARIATE_ZERO_VARIANCE",
+                        "the covariate does not vary; CUPED not applied (theta = 0)",
+                    )
+                )
+                theta = 0.0
+            else:
+                theta = float(metric.grad(pmu) @ pcov @ gp) / var_g
+                g_c, g_t = gc_val, gt_val
+                grad_gc, grad_gt = covariate.grad(mu_c), covariate.grad(mu_t)
+
+    th = theta or 0.0
+    effect = raw - th * (g_t - g_c)
+    grad_fc, grad_ft = metric.grad(mu_c), metric.grad(mu_t)
+    h_c, h_t = grad_fc - th * grad_gc, grad_ft - th * grad_gt
+    s_c, s_t = _quad(h_c, control) / n_c, _quad(h_t, treatment) / n_t
+    se = math.sqrt(s_c + s_t)
+    df = _welch_df(s_t, s_c, n_t, n_c) if test == "welch" else None
+
+    vr = None
+    if theta is not None:
+        s0 = _quad(grad_fc, control) / n_c + _quad(grad_ft, treatment) / n_t
+        vr = 1.0 - (s_c + s_t) / s0 if s0 > 0 else 0.0
+
+    if se == 0.0:
+        diags.append(
+            Diagnostic(
+                "ZERO_VARIANCE",
+                "the metric has zero variance in both arms; the p-value is 1 if the arms are "
+                "equal and 0 otherwise, and the interval is a point",
+            )
+        )
+    absolute = _t_or_z(effect, se, df, confidence_level)
+
+    if f_c <= 0.0:
+        code = "ZERO_CONTROL_MEAN" if f_c == 0.0 else "NEGATIVE_CONTROL_MEAN"
+        diags.append(
+            Diagnostic(
+                code,
+                f"the control value is {f_c:g}; a relative effect is undefined, "
+                "use the absolute effect",
+            )
+        )
+        relative = _NONE
+    else:
+        rel = effect / f_c
+        r_t = h_t / f_c
+        r_c = -h_c / f_c - effect * grad_fc / (f_c * f_c)
+        rse = math.sqrt(_quad(r_t, treatment) / n_t + _quad(r_c, control) / n_c)
+        relative = _t_or_z(rel, rse, None, confidence_level)
+
+    return done(f_c, f_t, absolute, relative, theta, vr)
+
+
+def noninferiority_pvalue(
+    comparison: Comparison, margin_abs: float, harmful: Literal["increase", "decrease"]
+) -> float | None:
+    """One-sided p-value for "the treatment is worse by more than ``margin_abs``".
+
+    Tests ``H0: harm <= margin_abs`` against ``H1: harm > margin_abs``, where harm is the
+    effect signed so that positive is bad, using the comparison's own standard error and
+    degrees of freedom. Returns ``None`` when the comparison has no standard error.
+    """
+    from scipy import stats as st
+
+    ab = comparison.absolute
+    if ab.estimate is None or ab.se is None:
+        return None
+    harm = ab.estimate if harmful == "increase" else -ab.estimate
+    excess = harm - margin_abs
+    if ab.se == 0.0:
+        return 0.0 if excess > 0 else 1.0
+    stat = excess / ab.se
+    p = st.norm.sf(stat) if ab.df is None else st.t.sf(stat, ab.df)
+    return float(min(max(p, 0.0), 1.0))
