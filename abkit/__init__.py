@@ -1,0 +1,61 @@
+"""abkit: statistical go / no-go gates for ML model rollouts.
+
+Public API (imports are lazy so that ``abkit --help`` and the pytest plugin stay fast):
+
+- :func:`analyze` — read logs (files or a DataFrame), account for every row, reduce, test
+  and decide; returns a :class:`~abkit.report.model.Report`.
+- :func:`load_spec` / :class:`ExperimentSpec` — experiment specs (TOML or YAML).
+- :class:`ExitCode` — the CLI's stable exit codes.
+- :mod:`abkit.stats` — pure statistics on sufficient statistics.
+- :mod:`abkit.datasets` — seeded generators of sample logs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AbkitError",
+    "ExitCode",
+    "ExperimentSpec",
+    "InputError",
+    "Report",
+    "SpecError",
+    "__version__",
+    "analyze",
+    "load_spec",
+]
+
+_LAZY = {
+    "analyze": ("abkit.analysis", "analyze"),
+    "Report": ("abkit.report.model", "Report"),
+    "ExperimentSpec": ("abkit.spec", "ExperimentSpec"),
+    "load_spec": ("abkit.spec", "load_spec"),
+    "ExitCode": ("abkit.errors", "ExitCode"),
+    "AbkitError": ("abkit.errors", "AbkitError"),
+    "InputError": ("abkit.errors", "InputError"),
+    "SpecError": ("abkit.errors", "SpecError"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import analyze
+    from .errors import AbkitError, ExitCode, InputError, SpecError
+    from .report.model import Report
+    from .spec import ExperimentSpec, load_spec
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        value = getattr(importlib.import_module(mod), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'abkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,150 @@
+"""Seeded synthetic experiment logs: the sample data in ``data/``, notebooks and tests.
+
+Regenerate the shipped samples with ``python -m abkit.datasets`` (or ``abkit simulate ab``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["make_ab_log", "write_log", "write_samples"]
+
+SCENARIOS = ("win", "null", "latency-regression", "srm")
+
+
+def make_ab_log(
+    n_users: int = 20000,
+    seed: int = 7,
+    *,
+    per_request: bool = False,
+    scenario: str = "win",
+    dirty: bool = True,
+) -> pd.DataFrame:
+    """An A/B log with a control and a treatment arm.
+
+    Columns: ``unit_id``, ``variant``, ``converted`` (0/1), ``revenue`` and its pre-period
+    ``pre_revenue`` (correlated through a latent spend propensity, so CUPED helps),
+    ``clicks`` and ``sessions`` (a ratio metric) and ``latency_ms``. Per-request logs add
+    ``request_id`` and spread each user's activity over several rows.
+
+    Scenarios: ``win`` (treatment converts 10 % -> 11.5 %, spends more, same latency),
+    ``null`` (A/A), ``latency-regression`` (as ``win`` but treatment latency +8 %), ``srm``
+    (``win`` with a broken 53/47 assignment).
+
+    With ``dirty=True`` a few realistic bad rows are appended (missing and misspelt variants,
+    non-numeric and infinite values, a duplicated user) so the row accounting has something
+    to show.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; choose one of {SCENARIOS}")
+    rng = np.random.default_rng(seed)
+    p_treat = 0.47 if scenario == "srm" else 0.5
+    treat = rng.random(n_users) < p_treat
+    lift = 0.0 if scenario == "null" else 1.0
+    propensity = rng.gamma(2.0, 0.5, n_users)  # latent spend level, mean 1
+    pre_revenue = np.round(rng.gamma(2.0, 12.0 * propensity / 2.0 + 1e-9) * (rng.random(n_users)
+                                                                               < 0.6), 2)
+    p_conv = np.clip(0.10 * (0.6 + 0.4 * propensity) * (1 + 0.15 * lift * treat), 0, 1)
+    converted = (rng.random(n_users) < p_conv).astype(int)
+    basket = rng.lognormal(np.log(40.0 * propensity + 5.0), 0.5)
+    revenue = np.round(converted * basket * (1 + 0.05 * lift * treat), 2)
+    sessions = rng.poisson(4.0, n_users) + 1
+    clicks = rng.binomial(sessions, np.clip(0.20 + 0.01 * lift * treat, 0, 1))
+    lat_shift = 1.08 if scenario == "latency-regression" else 1.0
+    latency = np.round(rng.gamma(16.0, 120.0 / 16.0, n_users) * np.where(treat, lat_shift, 1.0),
+                       1)
+    users = pd.DataFrame({
+        "unit_id": [f"u{i:07d}" for i in range(n_users)],
+        "variant": np.where(treat, "treatment", "control"),
+        "converted": converted,
+        "revenue": revenue,
+        "pre_revenue": pre_revenue,
+        "clicks": clicks,
+        "sessions": sessions,
+        "latency_ms": latency,
+    })
+    if per_request:
+        users = _explode_requests(users, rng)
+    if dirty:
+        users = _add_dirty_rows(users, rng)
+    return users
+
+
+def _explode_requests(users: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per session: clicks and revenue spread over the user's sessions."""
+    reps = users["sessions"].to_numpy()
+    rows = users.loc[users.index.repeat(reps)].reset_index(drop=True)
+    first = ~rows["unit_id"].duplicated()
+    # the conversion (and its revenue) happens on the user's first request
+    rows["converted"] = np.where(first, rows["converted"], 0)
+    rows["revenue"] = np.where(first, rows["revenue"], 0.0)
+    # spread clicks over sessions: each session gets a binomial share of the user's clicks
+    rows["clicks"] = rng.binomial(1, np.clip(rows["clicks"] / rows["sessions"], 0, 1))
+    rows["sessions"] = 1
+    lat = rows["latency_ms"].to_numpy()
+    rows["latency_ms"] = np.round(lat * rng.lognormal(0.0, 0.2, len(rows)), 1)
+    rows.insert(0, "request_id", [f"r{i:08d}" for i in range(len(rows))])
+    return rows
+
+
+def _add_dirty_rows(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    bad = df.sample(7, random_state=int(rng.integers(1 << 31))).copy().astype(object)
+    bad.iloc[0, bad.columns.get_loc("variant")] = None            # missing_variant
+    bad.iloc[1, bad.columns.get_loc("variant")] = "treatmnet"     # unknown_variant
+    bad.iloc[2, bad.columns.get_loc("revenue")] = "N/A"           # non_numeric_value
+    bad.iloc[3, bad.columns.get_loc("latency_ms")] = "inf"        # non_finite_value
+    bad.iloc[4, bad.columns.get_loc("converted")] = 2             # not_binary
+    bad.iloc[5, bad.columns.get_loc("unit_id")] = None            # missing_unit_id
+    # row 6 duplicates an existing unit (duplicate_unit in a per-unit log)
+    bad.iloc[:6, bad.columns.get_loc("unit_id")] = [
+        f"x{i}" if u is not None else None for i, u in enumerate(bad["unit_id"].iloc[:6])
+    ]
+    if "request_id" in bad.columns:
+        bad["request_id"] = [f"rx{i}" for i in range(len(bad))]
+    out = pd.concat([df.astype(object), bad], ignore_index=True)
+    return out
+
+
+def write_log(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` in the format named by the extension (.csv, .tsv, .parquet, .jsonl, +.gz)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    name = path.name.lower()
+    comp = "gzip" if name.endswith(".gz") else None
+    stem = name[:-3] if comp else name
+    if stem.endswith(".csv"):
+        df.to_csv(path, index=False, compression=comp)
+    elif stem.endswith(".tsv"):
+        df.to_csv(path, index=False, sep="\t", compression=comp)
+    elif stem.endswith(".parquet"):
+        out = df.copy()
+        for c in out.columns:
+            if out[c].dtype == object:  # mixed dirty values: keep them as text, None as null
+                out[c] = out[c].map(lambda x: None if x is None else str(x))
+        out.to_parquet(path, index=False)
+    elif stem.endswith((".jsonl", ".ndjson")):
+        df.to_json(path, orient="records", lines=True, compression=comp)
+    else:
+        raise ValueError(f"cannot tell the format of {path} from its extension")
+    return path
+
+
+def write_samples(folder: str | Path = "data") -> list[Path]:
+    """Regenerate the sample logs shipped in ``data/``."""
+    folder = Path(folder)
+    return [
+        write_log(make_ab_log(20000, seed=7), folder / "ab_example.csv"),
+        write_log(make_ab_log(4000, seed=11, per_request=True), folder / "ab_requests.jsonl.gz"),
+        write_log(make_ab_log(20000, seed=23, scenario="latency-regression"),
+                  folder / "ab_latency_regression.csv"),
+    ]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    for p in write_samples(sys.argv[1] if len(sys.argv) > 1 else "data"):
+        print(p)

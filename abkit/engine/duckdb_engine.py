@@ -1,0 +1,382 @@
+"""Reduce log files to sufficient statistics with DuckDB, out of core, in two queries.
+
+1. One scan of the files classifies every row (used, or the first rejection reason that
+   applies) and aggregates rows to units: ``GROUP BY unit, variant, reason``. The result has
+   about one row per unit and is kept in a temporary table.
+2. A query over that table rejects units seen in several variants (or, in a per-unit log,
+   on several rows) and computes per-variant counts, means and covariances of the per-unit
+   variables.
+
+Without a unit column every row is a unit and step 1 computes the moments directly. No row
+is ever loaded into Python.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from ..errors import InputError
+from ..io.sources import Source
+from ..stats import MomentStats
+from .plan import Plan, Reduced, Variable
+
+__all__ = ["DuckDBLogs"]
+
+_NUMERIC_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
+)
+MAX_LINE_SIZE = 64 * 1024 * 1024
+
+
+def qi(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ql(text: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _file_list(source: Source) -> str:
+    return "[" + ", ".join(ql(str(f)) for f in source.files) + "]"
+
+
+def _friendly(e: Exception) -> str:
+    msg = str(e).strip().splitlines()
+    return msg[0] if msg else type(e).__name__
+
+
+class DuckDBLogs:
+    """Log files opened in an embedded DuckDB connection.
+
+    Parameters
+    ----------
+    source : Source
+        Resolved files of one format.
+    threads, memory_limit : optional
+        DuckDB settings (``ABKIT_DUCKDB_THREADS`` / ``ABKIT_DUCKDB_MEMORY_LIMIT`` override).
+    """
+
+    def __init__(self, source: Source, *, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self.source = source
+        self.con = duckdb.connect(":memory:")
+        threads = threads or int(os.environ.get("ABKIT_DUCKDB_THREADS", "0") or 0)
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        memory_limit = memory_limit or os.environ.get("ABKIT_DUCKDB_MEMORY_LIMIT")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {ql(memory_limit)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self._types: dict[str, str] | None = None
+
+    @classmethod
+    def from_frame(cls, frame: Any) -> DuckDBLogs:
+        """Wrap an in-memory DataFrame (to run the DuckDB reduction on it, e.g. in tests)."""
+        obj = cls.__new__(cls)
+        import duckdb
+
+        obj.source = Source((), "frame", False)
+        obj.con = duckdb.connect(":memory:")
+        obj.con.register("abkit_frame", frame)
+        obj._types = None
+        return obj
+
+    # ------------------------------------------------------------------ sources
+    @property
+    def label(self) -> str:
+        return "DataFrame" if self.source.format == "frame" else self.source.label
+
+    def _scan(self, store_rejects: bool = False) -> str:
+        fmt = self.source.format
+        files = _file_list(self.source)
+        if fmt in ("csv", "tsv"):
+            delim = "," if fmt == "csv" else "\\t"
+            return (
+                f"read_csv({files}, header = true, all_varchar = true, delim = E'{delim}', "
+                f"quote = '\"', escape = '\"', "
+                + (
+                    "store_rejects = true, rejects_table = '_abkit_rejects', "
+                    "rejects_scan = '_abkit_scans', "
+                    if store_rejects else "ignore_errors = true, "
+                )
+                + f"max_line_size = {MAX_LINE_SIZE})"
+            )
+        if fmt == "parquet":
+            return f"read_parquet({files}, union_by_name = true)"
+        if fmt == "jsonl":
+            lines = (
+                f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = false, "
+                f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
+                f"max_line_size = {MAX_LINE_SIZE})"
+            )
+            return (
+                "(SELECT _ok, CASE WHEN _ok THEN line::JSON END AS _js FROM ("
+                "SELECT line, CASE WHEN json_valid(line) THEN json_type(line::JSON) = 'OBJECT' "
+                f"ELSE false END AS _ok FROM {lines} WHERE trim(line) <> ''))"
+            )
+        if fmt == "frame":
+            return "abkit_frame"
+        raise InputError(f"unsupported format {fmt}")  # pragma: no cover
+
+    def _run(self, sql: str, params: Iterable[Any] | None = None):
+        import duckdb
+
+        try:
+            return self.con.execute(sql, params) if params else self.con.execute(sql)
+        except duckdb.Error as e:
+            raise InputError(
+                f"cannot read {self.label}: {_friendly(e)}",
+                "check that the file is a complete, valid "
+                f"{self.source.format.upper()} file",
+            ) from None
+
+    def types(self) -> dict[str, str]:
+        """Column name -> DuckDB type (for JSON Lines: keys seen in the first 10,000 lines)."""
+        if self._types is None:
+            if self.source.format == "jsonl":
+                rows = self._run(
+                    "SELECT k FROM (SELECT unnest(json_keys(_js)) AS k FROM "
+                    f"(SELECT _js FROM {self._scan()} WHERE _ok LIMIT 10000)) GROUP BY k "
+                    "ORDER BY min(k)"
+                ).fetchall()
+                self._types = {r[0]: "VARCHAR" for r in rows}
+            else:
+                rows = self._run(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()
+                self._types = {r[0]: str(r[1]) for r in rows}
+                if self.source.format in ("csv", "tsv") and len(self.source.files) > 1:
+                    self._check_same_header(list(self._types))
+        return self._types
+
+    def _check_same_header(self, first: list[str]) -> None:
+        """CSV files are read by position: every file must have the first file's header."""
+        full = self.source
+        for f in full.files[1:]:
+            self.source = type(full)((f,), full.format, full.compressed)
+            try:
+                cols = [r[0] for r in self._run(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()]
+            finally:
+                self.source = full
+            if cols != first:
+                raise InputError(
+                    f"{f}: its header ({', '.join(cols[:12])}) differs from "
+                    f"{full.files[0]} ({', '.join(first[:12])})",
+                    "CSV files read together must have the same columns in the same order",
+                )
+
+    def columns(self) -> list[str]:
+        return list(self.types())
+
+    def _text(self, col: str) -> str:
+        if self.source.format == "jsonl":
+            path = '$."' + col.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return f"(_js->>{ql(path)})"
+        return qi(col)
+
+    def _label_expr(self, col: str) -> str:
+        return f"NULLIF(trim(CAST({self._text(col)} AS VARCHAR)), '')"
+
+    def _num_exprs(self, col: str) -> tuple[str, str]:
+        """(is-missing, numeric value) SQL for a metric column."""
+        t = self.types().get(col, "VARCHAR").upper()
+        src = self._text(col)
+        if t in _NUMERIC_TYPES or t.startswith("DECIMAL"):
+            return f"({src} IS NULL)", f"CAST({src} AS DOUBLE)"
+        s = f"trim(CAST({src} AS VARCHAR))"
+        missing = f"({src} IS NULL OR {s} = '')"
+        value = (
+            f"(CASE WHEN {missing} THEN NULL ELSE coalesce(TRY_CAST({s} AS DOUBLE), "
+            f"CASE lower({s}) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 END) END)"
+        )
+        return missing, value
+
+    def sample(self, n: int = 10000):
+        """The first ``n`` rows as a pandas DataFrame of strings (for spec inference)."""
+        cols = self.columns()
+        sel = ", ".join(f"CAST({self._text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
+        where = "WHERE _ok" if self.source.format == "jsonl" else ""
+        return self._run(f"SELECT {sel} FROM {self._scan()} {where} LIMIT {int(n)}").df()
+
+    # ------------------------------------------------------------------ reduction
+    def reduce(self, plan: Plan) -> Reduced:
+        spec = plan.spec
+        cols = plan.value_columns
+        num = {c: self._num_exprs(c) for c in cols}
+        xs = {c: f"_x{i}" for i, c in enumerate(cols)}
+        ms = {c: f"_m{i}" for i, c in enumerate(cols)}
+
+        select = [f"{self._label_expr(spec.variant_column)} AS _v"]
+        if spec.unit_column:
+            select.append(f"{self._label_expr(spec.unit_column)} AS _u")
+        for c in cols:
+            select.append(f"{num[c][0]} AS {ms[c]}")
+            select.append(f"{num[c][1]} AS {xs[c]}")
+        if self.source.format == "jsonl":
+            select.append("_ok")
+
+        # first rejection reason that applies, "reason|column"
+        whens: list[str] = []
+        if self.source.format == "jsonl":
+            whens.append("WHEN NOT _ok THEN 'unparseable_line|'")
+        whens.append("WHEN _v IS NULL THEN 'missing_variant|'")
+        if spec.split is not None:
+            known = ", ".join(ql(k) for k in spec.split)
+            whens.append(f"WHEN _v NOT IN ({known}) THEN 'unknown_variant|'")
+        if spec.unit_column:
+            whens.append("WHEN _u IS NULL THEN 'missing_unit_id|'")
+        for c in cols:
+            whens.append(f"WHEN {ms[c]} THEN {ql('missing_value|' + c)}")
+        for c in cols:
+            whens.append(f"WHEN {xs[c]} IS NULL THEN {ql('non_numeric_value|' + c)}")
+        for c in cols:
+            whens.append(f"WHEN NOT isfinite({xs[c]}) THEN {ql('non_finite_value|' + c)}")
+        for c in plan.binary_columns:
+            whens.append(f"WHEN {xs[c]} NOT IN (0, 1) THEN {ql('not_binary|' + c)}")
+        reason = "CASE " + " ".join(whens) + " END"
+        classified = (
+            f"(SELECT *, {reason} AS _r FROM (SELECT {', '.join(select)} FROM "
+            f"{self._scan(store_rejects=True)}))"
+        )
+
+        variables = plan.variables
+        zs = {v: f"_z{i}" for i, v in enumerate(variables)}
+        self._run("DROP TABLE IF EXISTS _groups")
+        if spec.unit_column:
+            aggs = ", ".join(f"{self._agg(v, xs)} AS {zs[v]}" for v in variables)
+            self._run(
+                "CREATE TEMP TABLE _groups AS SELECT CASE WHEN _r IS NULL THEN _u END AS _u, "
+                "CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, _r, "
+                f"count(*) AS _rows, {aggs} FROM {classified} GROUP BY ALL"
+            )
+            units = "(SELECT *, count(*) OVER (PARTITION BY _u) AS _nv FROM _groups WHERE _r IS NULL)"
+            keep = "_nv = 1" + (" AND _rows = 1" if spec.granularity == "unit" else "")
+            mom_sql = (
+                f"SELECT _v, sum(_rows) AS _used, {self._moment_aggs(plan, zs)} "
+                f"FROM (SELECT * FROM {units} WHERE {keep}) GROUP BY _v"
+            )
+            multi, dup = self._run(
+                f"SELECT coalesce(sum(_rows) FILTER (WHERE _nv > 1), 0), "
+                f"coalesce(sum(_rows) FILTER (WHERE _nv = 1 AND _rows > 1), 0) FROM {units}"
+            ).fetchone()
+            if spec.granularity == "request":
+                multi, dup = multi, 0
+            reasons = self._run(
+                "SELECT _r, _v, sum(_rows) FROM _groups WHERE _r IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+        else:
+            vals = {v: xs[v.column] for v in variables}  # per-unit log: value = the row's value
+            self._run(
+                "CREATE TEMP TABLE _groups AS SELECT "
+                "CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, _r, "
+                f"count(*) AS _rows, {self._moment_aggs(plan, vals, 'FILTER (WHERE _r IS NULL)')} "
+                f"FROM {classified} GROUP BY ALL"
+            )
+            mom_sql = None
+            multi = dup = 0
+            reasons = self._run(
+                "SELECT _r, _v, sum(_rows) FROM _groups WHERE _r IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+
+        if mom_sql is not None:
+            cur = self._run(mom_sql)
+        else:
+            cur = self._run(
+                f"SELECT * EXCLUDE (_r) FROM _groups WHERE _r IS NULL AND _v IS NOT NULL"
+            )
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        rejected: dict[str, int] = {}
+        rejected_columns: dict[str, dict[str, int]] = {}
+        unknown: dict[str, int] = {}
+        for r, v, n in reasons:
+            code, _, col = r.partition("|")
+            rejected[code] = rejected.get(code, 0) + int(n)
+            if col:
+                rejected_columns.setdefault(code, {})
+                rejected_columns[code][col] = rejected_columns[code].get(col, 0) + int(n)
+            if code == "unknown_variant" and v is not None:
+                unknown[v] = unknown.get(v, 0) + int(n)
+        if multi:
+            rejected["unit_in_multiple_variants"] = int(multi)
+        if dup:
+            rejected["duplicate_unit"] = int(dup)
+        examples: dict[str, str] = {}
+        bad_lines, example = self._csv_rejects()
+        if bad_lines:
+            rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad_lines
+            examples["unparseable_line"] = example
+
+        units_by_variant: dict[str, int] = {}
+        moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
+        rows_used = 0
+        for row in rows:
+            v = row["_v"]
+            n = int(row["_n"])
+            units_by_variant[v] = n
+            rows_used += int(row["_rows"] if mom_sql is None else row["_used"])
+            for m in plan.metrics:
+                moments[m.spec.name][v] = self._to_moments(row, m.variables, n)
+        rows_read = rows_used + sum(rejected.values())
+        red = Reduced(rows_read, rows_used, rejected, rejected_columns, units_by_variant,
+                      moments, unknown, examples)
+        red.check()
+        return red
+
+    @staticmethod
+    def _agg(v: Variable, xs: dict[str, str]) -> str:
+        if v.agg == "count":
+            return "count(*)"
+        x = xs[v.column]  # type: ignore[index]
+        return {"value": f"sum({x})", "sum": f"sum({x})", "max": f"max({x})",
+                "avg": f"avg({x})"}[v.agg]
+
+    @staticmethod
+    def _moment_aggs(plan: Plan, vals: dict[Variable, str], flt: str = "") -> str:
+        out = [f"count(*) {flt} AS _n"]
+        seen: set[str] = set()
+        for v in plan.variables:
+            out.append(f"avg({vals[v]}) {flt} AS {qi('mean:' + v.key)}")
+        for m in plan.metrics:
+            for i, a in enumerate(m.variables):
+                for b in m.variables[i:]:
+                    key = f"cov:{a.key}:{b.key}"
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    out.append(f"covar_samp({vals[a]}, {vals[b]}) {flt} AS {qi(key)}")
+        return ", ".join(out)
+
+    @staticmethod
+    def _to_moments(row: dict, variables: tuple[Variable, ...], n: int) -> MomentStats:
+        k = len(variables)
+        mean = [float(row["mean:" + v.key] or 0.0) for v in variables]
+        cov = [[0.0] * k for _ in range(k)]
+        for i, a in enumerate(variables):
+            for j, b in enumerate(variables):
+                val = row.get(f"cov:{a.key}:{b.key}")
+                if val is None:
+                    val = row.get(f"cov:{b.key}:{a.key}")
+                cov[i][j] = float(val) if val is not None else 0.0
+        return MomentStats.from_cov(n, mean, cov)
+
+    def _csv_rejects(self) -> tuple[int, str]:
+        if self.source.format not in ("csv", "tsv"):
+            return 0, ""
+        try:
+            n = self.con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM _abkit_rejects)"
+            ).fetchone()[0]
+            if not n:
+                return 0, ""
+            f, line, kind, msg = self.con.execute(
+                "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
+                "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
+            ).fetchone()
+        except Exception:  # pragma: no cover - no rejects table when nothing was rejected
+            return 0, ""
+        return int(n), f"{f}, line {line}: {kind.lower()} ({msg})"

@@ -1,0 +1,140 @@
+"""What to reduce: the per-unit variables each metric needs, and the accounting vocabulary.
+
+Both engines (DuckDB for files, pandas for DataFrames) compute the same :class:`Reduced`
+from the same :class:`Plan`, so the statistics never see rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec import ExperimentSpec, MetricSpec
+from ..stats import Estimand, MomentStats
+
+__all__ = ["REASONS", "Plan", "MetricPlan", "Reduced", "Variable", "build_plan"]
+
+# Rejection reasons, in the order they are tested: a row gets the first that applies.
+REASONS: dict[str, str] = {
+    "unparseable_line": "the line could not be parsed (wrong number of fields, invalid JSON, "
+    "or a JSON value that is not an object)",
+    "missing_variant": "the variant is null or empty",
+    "unknown_variant": "the variant is not one of the spec's split",
+    "missing_unit_id": "the unit id is null or empty",
+    "missing_value": "a metric column is null or empty",
+    "non_numeric_value": "a metric column is not a number",
+    "non_finite_value": "a metric column is NaN or infinite",
+    "not_binary": "a proportion column is not 0 or 1",
+    "unit_in_multiple_variants": "the unit appears in more than one variant (all its rows)",
+    "duplicate_unit": "the unit appears on more than one row of a per-unit log (all its rows)",
+}
+ROW_REASONS = (
+    "unparseable_line", "missing_variant", "unknown_variant", "missing_unit_id",
+    "missing_value", "non_numeric_value", "non_finite_value", "not_binary",
+)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A per-unit variable: ``agg`` of ``column`` over the unit's rows.
+
+    ``agg`` is ``value`` (per-unit log), ``sum``, ``max``, ``avg`` or ``count`` (rows).
+    """
+
+    agg: str
+    column: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.agg}({self.column or '*'})"
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    spec: MetricSpec
+    variables: tuple[Variable, ...]
+    metric: Estimand
+    covariate: Estimand | None
+    test: str  # "welch" or "z"
+    aggregate: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: ExperimentSpec
+    metrics: tuple[MetricPlan, ...]
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        cols: list[str] = []
+        for m in self.metrics:
+            cols.extend(m.spec.columns)
+        return tuple(dict.fromkeys(cols))
+
+    @property
+    def binary_columns(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(m.spec.column for m in self.metrics if m.spec.kind == "proportion")
+        )  # type: ignore[arg-type]
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        out: list[Variable] = []
+        for m in self.metrics:
+            out.extend(m.variables)
+        return tuple(dict.fromkeys(out))
+
+
+def build_plan(spec: ExperimentSpec) -> Plan:
+    request = spec.granularity == "request"
+    plans = []
+    for m in spec.metrics:
+        cov_var: list[Variable] = []
+        if m.covariate:
+            cov_var = [Variable("avg" if request else "value", m.covariate)]
+        agg = None
+        if m.kind == "ratio":
+            a = "sum" if request else "value"
+            vars_ = [Variable(a, m.numerator), Variable(a, m.denominator)]
+            metric = Estimand("ratio", (0, 1))
+            test = "z"
+            agg = "sum" if request else None
+        elif request and (m.aggregate or "mean") == "mean":
+            vars_ = [Variable("sum", m.column), Variable("count", None)]
+            metric = Estimand("ratio", (0, 1))
+            test = "z"
+            agg = "mean"
+        else:
+            agg = (m.aggregate or "mean") if request else None
+            vars_ = [Variable(agg if request else "value", m.column)]
+            metric = Estimand("mean", (0,))
+            test = "welch"
+        covariate = Estimand("mean", (len(vars_),)) if cov_var else None
+        plans.append(MetricPlan(m, tuple(vars_ + cov_var), metric, covariate, test, agg))
+    return Plan(spec, tuple(plans))
+
+
+@dataclass
+class Reduced:
+    """Everything the statistics need, and the row accounting.
+
+    ``moments[metric_name][variant]`` holds the per-unit variable moments of that metric's
+    variables (in :attr:`MetricPlan.variables` order).
+    """
+
+    rows_read: int
+    rows_used: int
+    rejected: dict[str, int]
+    rejected_columns: dict[str, dict[str, int]]
+    units: dict[str, int]
+    moments: dict[str, dict[str, MomentStats]]
+    unknown_variants: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        total = self.rows_used + sum(self.rejected.values())
+        if total != self.rows_read:  # pragma: no cover - an accounting bug
+            raise AssertionError(
+                f"row accounting does not add up: read {self.rows_read}, used {self.rows_used}, "
+                f"rejected {sum(self.rejected.values())}"
+            )

@@ -1,0 +1,1 @@
+"""Decision rules per strategy: test results in, go / no-go / inconclusive out."""

@@ -1,0 +1,1 @@
+"""Reports: the Report object and its renderings (JSON, text, Markdown, HTML)."""

@@ -1,0 +1,161 @@
+"""The analysis report: one ``to_dict()`` feeds JSON, text, Markdown and notebook display."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ..engine.plan import REASONS, Reduced
+from ..gates.ab import ComparisonRecord, Outcome
+from ..spec import ExperimentSpec
+
+__all__ = ["Report", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+@dataclass(frozen=True)
+class Report:
+    """What abkit decided, why, and on what data.
+
+    Attributes
+    ----------
+    decision : str
+        ``"go"``, ``"no-go"`` or ``"inconclusive"``.
+    reasons : tuple of str
+        One line per reason for the decision.
+    comparisons : tuple of ComparisonRecord
+        Every metric in every treatment versus the control.
+    """
+
+    spec: ExperimentSpec
+    inferred: list[str]
+    source: dict[str, Any]
+    reduced: Reduced
+    control: str
+    variants: list[str]
+    outcome: Outcome
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    @property
+    def decision(self) -> str:
+        return self.outcome.decision
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.outcome.reasons
+
+    @property
+    def comparisons(self) -> tuple[ComparisonRecord, ...]:
+        return self.outcome.comparisons
+
+    @property
+    def srm(self):
+        return self.outcome.srm
+
+    def comparison(self, metric: str, treatment: str | None = None) -> ComparisonRecord:
+        """The comparison of ``metric`` (in ``treatment``, default: the only/first one)."""
+        for c in self.comparisons:
+            if c.metric.name == metric and (treatment is None or c.treatment == treatment):
+                return c
+        raise KeyError(f"no comparison for metric {metric!r}"
+                       + (f" and treatment {treatment!r}" if treatment else ""))
+
+    # ------------------------------------------------------------------ exports
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON document (see ``abkit/schemas/report-v1.json``)."""
+        red = self.reduced
+        srm = self.srm
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "abkit_version": _version(),
+            "generated_at": self.generated_at,
+            "strategy": self.spec.strategy,
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "settings": {
+                "alpha": self.spec.alpha,
+                "confidence_level": self.spec.confidence_level,
+                "correction": self.spec.correction,
+                "srm_threshold": self.spec.srm_threshold,
+                "granularity": self.spec.granularity,
+            },
+            "spec": {**self.spec.to_dict(), "digest": self.spec.digest(),
+                     "source": self.spec.source},
+            "inferred": list(self.inferred),
+            "input": dict(self.source),
+            "data": {
+                "rows_read": red.rows_read,
+                "rows_used": red.rows_used,
+                "rows_rejected": dict(sorted(red.rejected.items())),
+                "rejected_columns": {k: dict(sorted(v.items()))
+                                     for k, v in sorted(red.rejected_columns.items())},
+                "reason_descriptions": {k: REASONS[k] for k in sorted(red.rejected)},
+                "unknown_variants": dict(sorted(red.unknown_variants.items())),
+                "examples": dict(sorted(red.examples.items())),
+                "units": {v: red.units.get(v, 0) for v in self.variants},
+            },
+            "srm": {
+                "pvalue": srm.pvalue,
+                "statistic": srm.statistic,
+                "df": srm.df,
+                "threshold": srm.threshold,
+                "passed": srm.passed,
+                "expected": srm.expected,
+                "observed": srm.observed,
+            },
+            "control": self.control,
+            "treatments": {t: dict(v) for t, v in self.outcome.treatments.items()},
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+
+    def to_frame(self):
+        """One tidy row per comparison (pandas DataFrame)."""
+        import pandas as pd
+
+        rows = []
+        for c in self.to_dict()["comparisons"]:
+            row = {k: v for k, v in c.items() if k not in ("ci", "rel_ci", "cuped", "guardrail",
+                                                           "diagnostics")}
+            row["ci_low"] = c["ci"]["low"] if c["ci"] else None
+            row["ci_high"] = c["ci"]["high"] if c["ci"] else None
+            row["rel_ci_low"] = c["rel_ci"]["low"] if c["rel_ci"] else None
+            row["rel_ci_high"] = c["rel_ci"]["high"] if c["rel_ci"] else None
+            row["diagnostics"] = ",".join(d["code"] for d in c["diagnostics"])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_text(self, width: int = 100) -> str:
+        from .render import render_text
+
+        return render_text(self.to_dict())
+
+    def to_markdown(self) -> str:
+        from .render import render_markdown
+
+        return render_markdown(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        from .render import render_html_fragment
+
+        return render_html_fragment(self.to_dict())
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return (f"<abkit.Report decision={self.decision!r} comparisons={len(self.comparisons)} "
+                f"rows_used={self.reduced.rows_used}/{self.reduced.rows_read}>")

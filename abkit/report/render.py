@@ -1,0 +1,151 @@
+"""Render a report dict (``Report.to_dict()``) as terminal text, Markdown or an HTML fragment."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+__all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows"]
+
+_BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
+_HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
+         "p", "p adj", "verdict"]
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    ax = abs(x)
+    if ax != 0 and (ax >= 1e6 or ax < 1e-3):
+        return f"{x:.3g}"
+    return f"{x:.4g}"
+
+
+def _signed(x: float | None) -> str:
+    s = _num(x)
+    return s if x is None or x < 0 else "+" + s
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:+.2f}%"
+
+
+def _p(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:.1e}" if x < 0.001 else f"{x:.3f}"
+
+
+def _ci(ci: dict | None, fmt) -> str:
+    return "" if not ci else f" [{fmt(ci['low'])}, {fmt(ci['high'])}]"
+
+
+def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """One row of display strings per comparison."""
+    rows = []
+    for c in doc["comparisons"]:
+        verdict = c["verdict"]
+        g = c.get("guardrail")
+        if g and g.get("regressed"):
+            verdict = "REGRESSED"
+        flags = [d["code"] for d in c["diagnostics"]]
+        if flags:
+            verdict += " (" + ", ".join(flags) + ")"
+        role = c["role"] + (f" ±{g['margin']:.1%}" if g and g["margin"] else "")
+        rows.append([
+            c["metric"] + (" (cuped)" if c.get("cuped") else ""),
+            role,
+            c["treatment"],
+            _num(c["control_value"]),
+            _num(c["treatment_value"]),
+            _signed(c["effect"]) + _ci(c["ci"], _signed),
+            _pct(c["rel_effect"]) + _ci(c["rel_ci"], _pct),
+            _p(c["pvalue"]),
+            _p(c["pvalue_adjusted"]),
+            verdict,
+        ])
+    return rows
+
+
+def _data_lines(doc: dict[str, Any]) -> list[str]:
+    d = doc["data"]
+    rej = sum(d["rows_rejected"].values())
+    lines = [f"rows read {d['rows_read']:,}, used {d['rows_used']:,}, rejected {rej:,}"]
+    for reason, n in d["rows_rejected"].items():
+        cols = d["rejected_columns"].get(reason)
+        extra = f" (columns: {', '.join(f'{k} {v:,}' for k, v in cols.items())})" if cols else ""
+        lines.append(f"  {reason}: {n:,}{extra}")
+    if d["unknown_variants"]:
+        lines.append("  unknown variants: " + ", ".join(
+            f"{k!r} {v:,}" for k, v in d["unknown_variants"].items()))
+    for reason, ex in d["examples"].items():
+        lines.append(f"  first {reason}: {ex}")
+    units = ", ".join(f"{k} {v:,}" for k, v in d["units"].items())
+    s = doc["srm"]
+    exp = ", ".join(f"{k} {v:.1%}" for k, v in s["expected"].items())
+    status = "passed" if s["passed"] else "FAILED"
+    lines.append(f"units: {units}; SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
+    return lines
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    """A compact terminal report, decision first."""
+    out = [f"abkit {doc['strategy']} analysis: {_BADGE[doc['decision']]}"]
+    out += [f"  - {r}" for r in doc["reasons"]]
+    out.append("")
+    out += _data_lines(doc)
+    for note in doc["inferred"]:
+        out.append(f"inferred {note}")
+    out.append("")
+    rows = [_HEAD] + comparison_rows(doc)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
+    for j, r in enumerate(rows):
+        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+        if j == 0:
+            out.append("  ".join("-" * w for w in widths))
+    st = doc["settings"]
+    out.append("")
+    out.append(
+        f"alpha {st['alpha']:g}, {st['confidence_level']:.0%} CIs, correction "
+        f"{st['correction']}; effects are treatment - control"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _md_escape(s: str) -> str:
+    return html.escape(s, quote=False).replace("|", "\\|")
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    """Markdown for pull-request comments and ``$GITHUB_STEP_SUMMARY``."""
+    icon = {"go": "✅", "no-go": "❌", "inconclusive": "⚠️"}[doc["decision"]]
+    out = [f"### {icon} abkit {doc['strategy']}: **{_BADGE[doc['decision']]}**", ""]
+    out += [f"- {_md_escape(r)}" for r in doc["reasons"]]
+    out.append("")
+    out.append("| " + " | ".join(_HEAD) + " |")
+    out.append("|" + "---|" * len(_HEAD))
+    for r in comparison_rows(doc):
+        out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
+    out.append("")
+    out += [f"<sub>{_md_escape(line.strip())}</sub><br>" for line in _data_lines(doc)]
+    return "\n".join(out) + "\n"
+
+
+def render_html_fragment(doc: dict[str, Any]) -> str:
+    """A small escaped HTML table for notebooks (``_repr_html_``)."""
+    e = html.escape
+    colour = {"go": "#1a7f37", "no-go": "#cf222e", "inconclusive": "#9a6700"}[doc["decision"]]
+    parts = [
+        f'<div class="abkit-report"><p><strong style="color:{colour}">'
+        f"{e(_BADGE[doc['decision']])}</strong> abkit {e(doc['strategy'])} analysis</p><ul>",
+        *[f"<li>{e(r)}</li>" for r in doc["reasons"]],
+        "</ul><table><thead><tr>",
+        *[f"<th>{e(h)}</th>" for h in _HEAD],
+        "</tr></thead><tbody>",
+    ]
+    for r in comparison_rows(doc):
+        parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>")
+    parts.append("</tbody></table>")
+    parts += [f"<div><small>{e(line)}</small></div>" for line in _data_lines(doc)]
+    parts.append("</div>")
+    return "".join(parts)
