@@ -183,6 +183,7 @@ def analyze(
             "fix the input, or drop --fail-on-rejected to reject and continue",
         )
 
+    warnings = _data_warnings(sp, reduced)
     observed = sorted(v for v, n in reduced.units.items() if n > 0)
     design = list(sp.split) if sp.split is not None else observed
     if len(observed) < 2:
@@ -209,4 +210,29 @@ def analyze(
         control=ctrl,
         variants=variants,
         outcome=decision,
+        warnings=warnings,
     )
+
+
+def _data_warnings(sp: ExperimentSpec, red: Reduced) -> list[str]:
+    """Data-quality findings worth a person's attention (they do not change the decision)."""
+    out: list[str] = []
+    rejected = sum(red.rejected.values())
+    if red.rows_read and rejected / red.rows_read > 0.05:
+        out.append(
+            f"{rejected / red.rows_read:.1%} of rows were rejected; check the reasons before "
+            "trusting the result"
+        )
+    dup = red.rejected.get("duplicate_unit", 0)
+    if dup and sp.granularity == "unit":
+        out.append(
+            f"{dup} rows share a unit id with another row; if the log has one row per request, "
+            'set granularity = "request" in the spec'
+        )
+    multi = red.rejected.get("unit_in_multiple_variants", 0)
+    if multi:
+        out.append(
+            f"{multi} rows belong to units seen in more than one variant (assignment leak); "
+            "they were excluded"
+        )
+    return out

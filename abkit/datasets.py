@@ -137,7 +137,7 @@ def write_samples(folder: str | Path = "data") -> list[Path]:
     folder = Path(folder)
     return [
         write_log(make_ab_log(20000, seed=7), folder / "ab_example.csv"),
-        write_log(make_ab_log(4000, seed=11, per_request=True), folder / "ab_requests.jsonl.gz"),
+        write_log(make_ab_log(8000, seed=11, per_request=True), folder / "ab_requests.jsonl.gz"),
         write_log(make_ab_log(20000, seed=23, scenario="latency-regression"),
                   folder / "ab_latency_regression.csv"),
     ]

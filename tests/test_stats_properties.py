@@ -29,7 +29,8 @@ from abkit.stats import (
     srm_test,
 )
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=100, deadline=None)
+EPS = float(np.finfo(float).eps)
 
 MEAN0 = Estimand("mean", (0,))
 RATIO01 = Estimand("ratio", (0, 1))
@@ -298,21 +299,32 @@ pvals = st.lists(
 
 @SETTINGS
 @given(ps=pvals, method=st.sampled_from(["bonferroni", "holm", "bh"]))
-def test_adjusted_pvalues_bounds_and_statsmodels(ps, method):
+def test_adjusted_pvalues_bounds(ps, method):
     adj = adjust_pvalues(ps, method)
     assert len(adj) == len(ps)
     for p, a in zip(ps, adj):
         if p is None:
             assert a is None
         else:
-            assert p <= a <= 1.0
-    vals = [p for p in ps if p is not None]
-    if vals:
-        sm = {"bonferroni": "bonferroni", "holm": "holm", "bh": "fdr_bh"}[method]
-        ref = multipletests(vals, method=sm)[1]
-        got = [a for a in adj if a is not None]
-        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-15)
+            # Rounding slack of a few ulps: abkit's BH computes ``p * m / rank``, which can
+            # round 1 ulp below p when rank == m (e.g. p = 0.453142146351161, m = 3 gives
+            # 0.45314214635116096; statsmodels returns p exactly). Not a statistical error.
+            assert p * (1 - 4 * EPS) <= a <= 1.0
     assert adjust_pvalues(ps, "none") == ps
+
+
+# statsmodels' Holm takes ~60 ms per call, so this agreement check runs fewer examples.
+@settings(max_examples=30, deadline=None)
+@given(ps=pvals, method=st.sampled_from(["bonferroni", "holm", "bh"]))
+def test_adjusted_pvalues_match_statsmodels(ps, method):
+    """statsmodels.stats.multitest.multipletests(p, method=...)[1] on the non-None entries."""
+    adj = adjust_pvalues(ps, method)
+    vals = [p for p in ps if p is not None]
+    assume(vals)
+    sm = {"bonferroni": "bonferroni", "holm": "holm", "bh": "fdr_bh"}[method]
+    ref = multipletests(vals, method=sm)[1]
+    got = [a for a in adj if a is not None]
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-15)
 
 
 @SETTINGS

@@ -83,6 +83,12 @@ class DuckDBLogs:
 
         obj.source = Source((), "frame", False)
         obj.con = duckdb.connect(":memory:")
+        # object columns may mix numbers and text: hand them to DuckDB as text (None -> NULL)
+        mixed = [c for c in frame.columns if frame[c].dtype == object]
+        if mixed:
+            frame = frame.copy()
+            for c in mixed:
+                frame[c] = frame[c].map(lambda x: None if x is None or x != x else str(x))
         obj.con.register("abkit_frame", frame)
         obj._types = None
         return obj

@@ -43,6 +43,7 @@ class Report:
     control: str
     variants: list[str]
     outcome: Outcome
+    warnings: list[str] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
@@ -93,6 +94,7 @@ class Report:
             "spec": {**self.spec.to_dict(), "digest": self.spec.digest(),
                      "source": self.spec.source},
             "inferred": list(self.inferred),
+            "warnings": list(self.warnings),
             "input": dict(self.source),
             "data": {
                 "rows_read": red.rows_read,

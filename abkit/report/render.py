@@ -96,6 +96,8 @@ def render_text(doc: dict[str, Any]) -> str:
     out += _data_lines(doc)
     for note in doc["inferred"]:
         out.append(f"inferred {note}")
+    for w in doc["warnings"]:
+        out.append(f"warning: {w}")
     out.append("")
     rows = [_HEAD] + comparison_rows(doc)
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
@@ -121,6 +123,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
     icon = {"go": "✅", "no-go": "❌", "inconclusive": "⚠️"}[doc["decision"]]
     out = [f"### {icon} abkit {doc['strategy']}: **{_BADGE[doc['decision']]}**", ""]
     out += [f"- {_md_escape(r)}" for r in doc["reasons"]]
+    out += [f"- ⚠️ {_md_escape(w)}" for w in doc["warnings"]]
     out.append("")
     out.append("| " + " | ".join(_HEAD) + " |")
     out.append("|" + "---|" * len(_HEAD))
