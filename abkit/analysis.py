@@ -229,6 +229,14 @@ def _data_warnings(sp: ExperimentSpec, red: Reduced) -> list[str]:
             f"{dup} rows share a unit id with another row; if the log has one row per request, "
             'set granularity = "request" in the spec'
         )
+    if sp.split is None and red.units:
+        top = max(red.units.values())
+        for v, n in sorted(red.units.items()):
+            if n < 0.01 * top:
+                out.append(
+                    f"variant {v!r} has only {n} units (under 1% of the largest arm); if it is "
+                    "a typo or a test variant, declare the real variants with split in the spec"
+                )
     multi = red.rejected.get("unit_in_multiple_variants", 0)
     if multi:
         out.append(

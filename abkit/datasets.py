@@ -30,7 +30,7 @@ def make_ab_log(
     ``clicks`` and ``sessions`` (a ratio metric) and ``latency_ms``. Per-request logs add
     ``request_id`` and spread each user's activity over several rows.
 
-    Scenarios: ``win`` (treatment converts 10 % -> 11.5 %, spends more, same latency),
+    Scenarios: ``win`` (treatment converts about 20 % more, spends more, same latency),
     ``null`` (A/A), ``latency-regression`` (as ``win`` but treatment latency +8 %), ``srm``
     (``win`` with a broken 53/47 assignment).
 
@@ -44,12 +44,12 @@ def make_ab_log(
     p_treat = 0.47 if scenario == "srm" else 0.5
     treat = rng.random(n_users) < p_treat
     lift = 0.0 if scenario == "null" else 1.0
-    propensity = rng.gamma(2.0, 0.5, n_users)  # latent spend level, mean 1
-    pre_revenue = np.round(rng.gamma(2.0, 12.0 * propensity / 2.0 + 1e-9) * (rng.random(n_users)
-                                                                               < 0.6), 2)
-    p_conv = np.clip(0.10 * (0.6 + 0.4 * propensity) * (1 + 0.15 * lift * treat), 0, 1)
+    propensity = rng.gamma(0.7, 1 / 0.7, n_users)  # latent spend level, mean 1, skewed
+    basket_mu = np.log(40.0 * propensity + 5.0)
+    pre_revenue = np.round(rng.poisson(0.4 * propensity) * rng.lognormal(basket_mu, 0.5), 2)
+    p_conv = np.clip(0.10 * (0.5 + 0.5 * propensity) * (1 + 0.2 * lift * treat), 0, 1)
     converted = (rng.random(n_users) < p_conv).astype(int)
-    basket = rng.lognormal(np.log(40.0 * propensity + 5.0), 0.5)
+    basket = rng.lognormal(basket_mu, 0.5)
     revenue = np.round(converted * basket * (1 + 0.05 * lift * treat), 2)
     sessions = rng.poisson(4.0, n_users) + 1
     clicks = rng.binomial(sessions, np.clip(0.20 + 0.01 * lift * treat, 0, 1))
