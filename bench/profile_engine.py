@@ -53,12 +53,12 @@ def profile_abkit(log: Path, spec: Path, explain: bool) -> None:
     orig = duckdb_engine.DuckDBLogs._run
 
     def timed(self, sql, params=None):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         cur = orig(self, sql, params)
         # materialize the result here, so the time is the query's (DuckDB streams results)
         rows = cur.fetchall() if cur.description else None
         dt = time.perf_counter() - t
-        timings.append((dt, _rss_mb(), sql))
+        timings.append((dt, time.process_time() - c, _rss_mb(), sql))
         if dt > 0.2 and sql.lstrip().upper().startswith(("SELECT", "CREATE")):
             heavy.append(sql)
         if rows is None:
@@ -80,7 +80,7 @@ def profile_abkit(log: Path, spec: Path, explain: bool) -> None:
     finally:
         duckdb_engine.DuckDBLogs._run = orig
 
-    t_sql = sum(t for t, _, _ in timings)
+    t_sql = sum(t[0] for t in timings)
     print(f"import abkit.analysis + duckdb         {t_import:6.2f} s")
     print(f"import scipy.stats (lazy, by stats)     {t_scipy:6.2f} s")
     print(f"DuckDB queries issued by abkit         {t_sql:6.2f} s")
@@ -88,9 +88,9 @@ def profile_abkit(log: Path, spec: Path, explain: bool) -> None:
     print(f"report.to_json()                       {t_json:6.2f} s")
     print(f"peak RSS of this process               {_rss_mb():6.0f} MB")
     print()
-    print("query wall times (s), peak RSS so far (MB):")
-    for t, rss, sql in timings:
-        print(f"  {t:6.2f}  {rss:5.0f}  {_short(sql)}")
+    print("per query: wall (s), CPU user+sys of all threads (s), peak RSS so far (MB):")
+    for t, c, rss, sql in timings:
+        print(f"  {t:6.2f}  {c:6.2f}  {rss:5.0f}  {_short(sql)}")
     if explain:
         # re-run the heavy queries under EXPLAIN ANALYZE in a fresh abkit connection
         from abkit.io.sources import resolve_sources
@@ -162,7 +162,7 @@ _STEP2 = {
 }
 
 
-def run_variants(log: Path) -> None:
+def run_variants(log: Path, args_repeat: int = 3) -> None:
     import os
 
     import duckdb
@@ -180,27 +180,32 @@ def run_variants(log: Path) -> None:
         return con
 
     print()
-    print("variants (fresh connection each; median of 3, s):")
+    print(f"variants (median of {args_repeat} runs; wall s, CPU user+sys s; step 1 in a fresh "
+          "connection each):")
+
+    def clock(con, sql):
+        t, c = time.perf_counter(), time.process_time()
+        cur = con.execute(sql)
+        if cur.description:
+            cur.fetchall()
+        return time.perf_counter() - t, time.process_time() - c
+
+    def show(name, ts):
+        w = sorted(x[0] for x in ts)[len(ts) // 2]
+        c = sorted(x[1] for x in ts)[len(ts) // 2]
+        print(f"  {w:6.2f}  {c:6.2f}  {name}", flush=True)
+
     for name, sql in _variants(log).items():
         ts = []
-        for _ in range(3):
+        for _ in range(args_repeat):
             con = connect()
-            t = time.perf_counter()
-            con.execute(sql)
-            ts.append(time.perf_counter() - t)
+            ts.append(clock(con, sql))
             con.close()
-        ts.sort()
-        print(f"  {ts[1]:6.2f}  {name}")
+        show(name, ts)
     con = connect()
     con.execute(_variants(log)["A  floor step 1: GROUP BY unit_id, variant -> temp table"])
     for name, sql in _STEP2.items():
-        ts = []
-        for _ in range(3):
-            t = time.perf_counter()
-            con.execute(sql).fetchall()
-            ts.append(time.perf_counter() - t)
-        ts.sort()
-        print(f"  {ts[1]:6.2f}  {name}")
+        show(name, [clock(con, sql) for _ in range(args_repeat)])
 
 
 def main() -> int:
@@ -209,10 +214,11 @@ def main() -> int:
     ap.add_argument("--spec", type=Path, default=SPEC)
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the heavy queries")
     ap.add_argument("--variants", action="store_true", help="time alternative SQL forms")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per variant (median)")
     args = ap.parse_args()
     profile_abkit(args.log, args.spec, args.explain)
     if args.variants:
-        run_variants(args.log)
+        run_variants(args.log, args.repeat)
     return 0
 
 

@@ -360,3 +360,51 @@ def test_welch_matches_scipy(seed, n_c, n_t, sd_t, shift):
     ci = ref.confidence_interval(0.95)
     assert res.absolute.ci.low == pytest.approx(ci.low, rel=1e-9, abs=1e-12)
     assert res.absolute.ci.high == pytest.approx(ci.high, rel=1e-9, abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Outside the value range above: concrete counterexamples to "no NaN / inf for arbitrary
+# finite input", found by running the invariants over the full double range. They are
+# kept as deterministic strict xfails (a hypothesis search there would be flaky under
+# strict xfail) and documented as abkit discrepancies.
+# --------------------------------------------------------------------------------------
+
+
+def _finite_or_none(res: Comparison) -> bool:
+    return all(math.isfinite(x) for x in all_numbers(res))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="abkit: relative-effect delta method divides by f_c * f_c, which underflows to 0 for "
+    "a control mean below ~1e-154, giving se/ci/pvalue = nan (RuntimeWarning in compare.py)",
+)
+def test_no_nan_tiny_positive_control_mean():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = compare(ms(np.full(2, 3.22826529e-164)), ms(np.zeros(2)), MEAN0)
+    assert _finite_or_none(res)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="abkit: Estimand.grad computes -num / (den * den) with Python floats; for a ratio "
+    "denominator mean below ~1e-154, den * den underflows to 0 and compare raises "
+    "ZeroDivisionError instead of returning a result",
+)
+def test_no_error_tiny_ratio_denominator():
+    c = np.column_stack([[1.0, 2.0, 3.0], [1e-170, 2e-170, 1.5e-170]])
+    res = compare(ms(c), ms(c * 1.1), RATIO01, test="z")
+    assert _finite_or_none(res)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="abkit: _welch_df squares (s_t + s_c) with Python floats; for values ~1e77 the "
+    "per-arm variance of the mean exceeds 1e154 and the square raises OverflowError",
+)
+def test_no_error_huge_values_welch_df():
+    res = compare(ms(np.zeros(2)), ms(np.array([0.0, 2.31584178e77])), MEAN0)
+    assert _finite_or_none(res)

@@ -176,6 +176,17 @@ def compare(
         tv = metric.value(mu_t) if n_t else None
         return done(cv, tv)
 
+    if not all(np.isfinite(x).all() for x in (mu_c, mu_t, np.asarray(control.m2),
+                                               np.asarray(treatment.m2))):
+        diags.append(
+            Diagnostic(
+                "NUMERIC_OVERFLOW",
+                "the values are too large for double precision (sums overflow); rescale the "
+                "metric (e.g. to thousands)",
+            )
+        )
+        return done()
+
     f_c, f_t = metric.value(mu_c), metric.value(mu_t)
     if f_c is None or f_t is None:
         which = " and ".join(a for a, v in (("control", f_c), ("treatment", f_t)) if v is None)

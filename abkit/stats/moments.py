@@ -53,9 +53,11 @@ class MomentStats:
         n, k = a.shape
         if n == 0:
             return cls.empty(k)
-        mean = a.mean(axis=0)
-        c = a - mean
-        return cls(int(n), tuple(float(v) for v in mean), _tuple_matrix(c.T @ c))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is diagnosed downstream
+            mean = a.mean(axis=0)
+            c = a - mean
+            m2 = c.T @ c
+        return cls(int(n), tuple(float(v) for v in mean), _tuple_matrix(m2))
 
     @classmethod
     def from_cov(cls, n: int, mean: Sequence[float], cov: np.ndarray | Sequence) -> MomentStats:
