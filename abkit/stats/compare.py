@@ -54,7 +54,7 @@ class Estimand:
         else:
             num, den = float(mu[self.idx[0]]), float(mu[self.idx[1]])
             g[self.idx[0]] = 1.0 / den
-            g[self.idx[1]] = -num / (den * den)
+            g[self.idx[1]] = -(num / den) / den
         return g
 
 
@@ -94,12 +94,18 @@ class Comparison:
 
 
 _NONE = EffectEstimate(None, None, None, None)
+_OVERFLOW = ("the values are out of double-precision range (sums or squares overflow); "
+             "rescale the metric (e.g. to thousands)")
+# a standard error below this fraction of the metric's size is floating-point noise
+_SE_ROUNDING = 1e-13
 
 
 def _quad(h: np.ndarray, stats: MomentStats) -> float:
     cov = stats.cov()
     assert cov is not None
-    return max(float(h @ cov @ h), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = float(h @ cov @ h)
+    return q if not q < 0.0 else 0.0  # keeps inf/nan visible to the caller's range check
 
 
 def _t_or_z(
@@ -127,10 +133,12 @@ def _t_or_z(
 
 
 def _welch_df(s_t: float, s_c: float, n_t: int, n_c: int) -> float | None:
-    den = s_t * s_t / (n_t - 1) + s_c * s_c / (n_c - 1)
-    if den == 0.0:
+    """Welch-Satterthwaite df, computed on shares of the variance (no overflow)."""
+    total = s_t + s_c
+    if total == 0.0:
         return None
-    return (s_t + s_c) ** 2 / den
+    a, b = s_t / total, s_c / total
+    return 1.0 / (a * a / (n_t - 1) + b * b / (n_c - 1))
 
 
 def compare(
@@ -179,11 +187,7 @@ def compare(
     if not all(np.isfinite(x).all() for x in (mu_c, mu_t, np.asarray(control.m2),
                                                np.asarray(treatment.m2))):
         diags.append(
-            Diagnostic(
-                "NUMERIC_OVERFLOW",
-                "the values are too large for double precision (sums overflow); rescale the "
-                "metric (e.g. to thousands)",
-            )
+            Diagnostic("NUMERIC_OVERFLOW", _OVERFLOW)
         )
         return done()
 
@@ -247,6 +251,8 @@ def compare(
     h_c, h_t = grad_fc - th * grad_gc, grad_ft - th * grad_gt
     s_c, s_t = _quad(h_c, control) / n_c, _quad(h_t, treatment) / n_t
     se = math.sqrt(s_c + s_t)
+    if se <= _SE_ROUNDING * max(abs(f_c), abs(f_t)):
+        se = s_c = s_t = 0.0  # rounding noise of a (linearised) constant, not spread
     df = _welch_df(s_t, s_c, n_t, n_c) if test == "welch" else None
 
     vr = None
@@ -254,7 +260,13 @@ def compare(
         s0 = _quad(grad_fc, control) / n_c + _quad(grad_ft, treatment) / n_t
         vr = 1.0 - (s_c + s_t) / s0 if s0 > 0 else 0.0
 
+    if not (math.isfinite(se) and math.isfinite(effect)):
+        diags.append(Diagnostic("NUMERIC_OVERFLOW", _OVERFLOW))
+        return done(f_c, f_t, EffectEstimate(effect if math.isfinite(effect) else None,
+                                             None, None, None), theta=theta)
     if se == 0.0:
+        if abs(effect) <= _SE_ROUNDING * max(abs(f_c), abs(f_t)):
+            effect = 0.0  # equal constants whose means differ only by rounding
         diags.append(
             Diagnostic(
                 "ZERO_VARIANCE",
@@ -277,9 +289,14 @@ def compare(
     else:
         rel = effect / f_c
         r_t = h_t / f_c
-        r_c = -h_c / f_c - effect * grad_fc / (f_c * f_c)
+        r_c = -h_c / f_c - (effect / f_c) * grad_fc / f_c
         rse = math.sqrt(_quad(r_t, treatment) / n_t + _quad(r_c, control) / n_c)
-        relative = _t_or_z(rel, rse, None, confidence_level)
+        if math.isfinite(rse) and math.isfinite(rel):
+            relative = _t_or_z(rel, rse, None, confidence_level)
+        else:
+            diags.append(Diagnostic("NUMERIC_OVERFLOW", "the relative effect is out of "
+                                    "floating-point range; use the absolute effect"))
+            relative = _NONE
 
     return done(f_c, f_t, absolute, relative, theta, vr)
 

@@ -16,6 +16,10 @@ import numpy as np
 
 __all__ = ["MomentStats"]
 
+# centred values of a constant differ from 0 by a few ulps of the mean; a variance below
+# (64 * machine epsilon * |mean|)^2 is rounding noise, not spread
+_ROUNDING = 64 * float(np.finfo(float).eps)
+
 
 def _tuple_matrix(m: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in m)
@@ -79,10 +83,21 @@ class MomentStats:
         return np.asarray(self.mean, dtype=float)
 
     def cov(self) -> np.ndarray | None:
-        """Sample covariance matrix (``ddof=1``), or ``None`` when ``n < 2``."""
+        """Sample covariance matrix (``ddof=1``), or ``None`` when ``n < 2``.
+
+        A variable whose variance is at the level of floating-point rounding of its mean
+        (a constant such as 0.1 repeated, whose centred values are ~1e-17 instead of 0) is
+        treated as constant: its row and column are set to exactly 0.
+        """
         if self.n < 2:
             return None
-        return np.asarray(self.m2, dtype=float) / (self.n - 1)
+        cov = np.asarray(self.m2, dtype=float) / (self.n - 1)
+        noise = (_ROUNDING * np.abs(self.mean_array)) ** 2
+        const = np.diag(cov) <= noise
+        if const.any():
+            cov[const, :] = 0.0
+            cov[:, const] = 0.0
+        return cov
 
     def select(self, idx: Sequence[int]) -> MomentStats:
         """Statistics of a subset of the variables, in the given order."""
