@@ -363,48 +363,35 @@ def test_welch_matches_scipy(seed, n_c, n_t, sd_t, shift):
 
 
 # --------------------------------------------------------------------------------------
-# Outside the value range above: concrete counterexamples to "no NaN / inf for arbitrary
-# finite input", found by running the invariants over the full double range. They are
-# kept as deterministic strict xfails (a hypothesis search there would be flaky under
-# strict xfail) and documented as abkit discrepancies.
+# Outside the value range above: "no NaN / inf (None allowed), no exception and no
+# RuntimeWarning" on concrete extreme inputs over the full double range. These were found by
+# running the invariants above with elements from [-1e300, 1e300]; they are kept as
+# deterministic examples (each once failed; all are fixed).
+# RuntimeWarnings raised inside abkit are errors under this project's pytest configuration.
 # --------------------------------------------------------------------------------------
 
 
-def _finite_or_none(res: Comparison) -> bool:
-    return all(math.isfinite(x) for x in all_numbers(res))
+EXTREME = [
+    pytest.param([3.22826529e-164] * 2, [0.0, 0.0], MEAN0, "welch",
+                 id="tiny_positive_control_mean"),
+    pytest.param([[1.0, 1e-170], [2.0, 2e-170], [3.0, 1.5e-170]],
+                 [[1.1, 1.1e-170], [2.2, 2.2e-170], [3.3, 1.65e-170]], RATIO01, "z",
+                 id="tiny_ratio_denominator"),
+    pytest.param([0.0, 0.0], [0.0, 1e78], MEAN0, "welch", id="welch_df_square_overflow"),
+    pytest.param([0.0, 1e200], [0.0, 2e200], MEAN0, "welch", id="variance_overflow"),
+    pytest.param([[1.0, 1.0], [2.0, 1.0]], [[2.51910463e263, 1.40129846e-45]] * 2, RATIO01, "z",
+                 id="ratio_value_overflow"),
+    pytest.param([9e200] * 3, [9e200] * 3, MEAN0, "welch", id="huge_constant_both_arms"),
+    pytest.param([0.0, 7.83343524e-277], [0.0, 1.0], MEAN0, "welch",
+                 id="relative_effect_overflow"),
+    pytest.param(np.empty((0, 2)), [[2.51910463e263, 1.40129846e-45]], RATIO01, "z",
+                 id="ratio_value_overflow_empty_arm"),
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="abkit: relative-effect delta method divides by f_c * f_c, which underflows to 0 for "
-    "a control mean below ~1e-154, giving se/ci/pvalue = nan (RuntimeWarning in compare.py)",
-)
-def test_no_nan_tiny_positive_control_mean():
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = compare(ms(np.full(2, 3.22826529e-164)), ms(np.zeros(2)), MEAN0)
-    assert _finite_or_none(res)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="abkit: Estimand.grad computes -num / (den * den) with Python floats; for a ratio "
-    "denominator mean below ~1e-154, den * den underflows to 0 and compare raises "
-    "ZeroDivisionError instead of returning a result",
-)
-def test_no_error_tiny_ratio_denominator():
-    c = np.column_stack([[1.0, 2.0, 3.0], [1e-170, 2e-170, 1.5e-170]])
-    res = compare(ms(c), ms(c * 1.1), RATIO01, test="z")
-    assert _finite_or_none(res)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="abkit: _welch_df squares (s_t + s_c) with Python floats; for values ~1e77 the "
-    "per-arm variance of the mean exceeds 1e154 and the square raises OverflowError",
-)
-def test_no_error_huge_values_welch_df():
-    res = compare(ms(np.zeros(2)), ms(np.array([0.0, 2.31584178e77])), MEAN0)
-    assert _finite_or_none(res)
+@pytest.mark.parametrize("c, t, metric, test", EXTREME)
+def test_no_nan_inf_extreme_inputs(c, t, metric, test):
+    res = compare(ms(np.asarray(c, dtype=float)), ms(np.asarray(t, dtype=float)), metric,
+                  test=test)
+    check_effect_invariants(res)
+    assert all(math.isfinite(x) for x in all_numbers(res)), res

@@ -189,9 +189,10 @@ def test_cuped_ratio_reference(case):
     names = ("N", "D", "N0", "D0")
     c = stats_of(case["data"]["control"], names)
     t = stats_of(case["data"]["treatment"], names)
-    covariate = (
-        Estimand("mean", (2,)) if case["covariate"] == "mean_covariate" else Estimand("ratio", (2, 3))
-    )
+    if case["covariate"] == "mean_covariate":
+        covariate = Estimand("mean", (2,))
+    else:
+        covariate = Estimand("ratio", (2, 3))
     res = compare(c, t, RATIO01, covariate, test="z", confidence_level=case["confidence_level"])
     assert res.theta == pytest.approx(exp["theta"], rel=REL)
     assert res.control_value == pytest.approx(exp["control_value"], rel=REL)
@@ -357,18 +358,21 @@ def test_zero_variance_ratio():
     assert res.absolute.pvalue == pytest.approx(1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="abkit bug: constant arms whose value is not exactly representable (0.1) get a "
-    "rounding-noise variance (~1e-35) instead of exactly 0, so ZERO_VARIANCE is not raised and "
-    "the Welch t-statistic is noise/noise: identical arms of 0.1 give p ~ 1e-152",
-)
 def test_zero_variance_inexact_constant():
     """Both arms are constant 0.1 (1000 vs 999 units): the arms are identical, so the result
-    must be ZERO_VARIANCE with p = 1 (and certainly not a significant difference)."""
+    must be ZERO_VARIANCE with p = 1 (and certainly not a significant difference).
+
+    0.1 is not exactly representable, so the centred values are ~1e-17 rather than 0 and a
+    naive implementation reports p ~ 1e-152 here (abkit did until its rounding-noise guard).
+    """
     res = _cmp(np.full(1000, 0.1), np.full(999, 0.1))
     assert res.absolute.pvalue == 1.0
     assert "ZERO_VARIANCE" in _codes(res)
+    # different inexact constants: a point difference with p = 0
+    res = _cmp(np.full(1000, 0.1), np.full(1000, 0.3))
+    assert "ZERO_VARIANCE" in _codes(res)
+    assert res.absolute.pvalue == 0.0
+    assert res.absolute.estimate == pytest.approx(0.2, rel=1e-12)
 
 
 @pytest.mark.parametrize("where", ["control", "treatment", "both"])
@@ -401,13 +405,9 @@ def test_covariate_zero_variance():
     assert res.absolute.df == pytest.approx(ref.df, rel=REL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="abkit bug: a constant covariate of 0.1 has rounding-noise variance (~1e-35 > 0), so "
-    "COVARIATE_ZERO_VARIANCE is not raised and theta = noise/noise (~7e10 here) instead of 0",
-)
 def test_covariate_zero_variance_inexact_constant():
-    """Same as above with the constant 0.1 (not exactly representable) and 1000/999 units."""
+    """Same as above with the constant 0.1 (not exactly representable) and 1000/999 units:
+    the covariate's rounding-noise variance (~1e-35) must not produce theta = noise/noise."""
     rng = np.random.default_rng(0)
     c = np.column_stack([rng.normal(size=1000), np.full(1000, 0.1)])
     t = np.column_stack([rng.normal(size=999), np.full(999, 0.1)])
@@ -415,6 +415,8 @@ def test_covariate_zero_variance_inexact_constant():
                   Estimand("mean", (1,)))
     assert res.theta == 0.0
     assert "COVARIATE_ZERO_VARIANCE" in _codes(res)
+    ref = st.ttest_ind(t[:, 0], c[:, 0], equal_var=False)
+    assert res.absolute.pvalue == pytest.approx(ref.pvalue, rel=REL)
 
 
 def test_covariate_undefined_ratio_covariate():

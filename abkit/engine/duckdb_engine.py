@@ -1,14 +1,17 @@
-"""Reduce log files to sufficient statistics with DuckDB, out of core, in two queries.
+"""Reduce log files to sufficient statistics with DuckDB, out of core, in one query.
 
-1. One scan of the files classifies every row (used, or the first rejection reason that
-   applies) and aggregates rows to units: ``GROUP BY unit, variant, reason``. The result has
-   about one row per unit and is kept in a temporary table.
-2. A query over that table rejects units seen in several variants (or, in a per-unit log,
-   on several rows) and computes per-variant counts, means and covariances of the per-unit
-   variables.
-
-Without a unit column every row is a unit and step 1 computes the moments directly. No row
+Inner aggregation: one scan of the files classifies every row (used, or the first rejection
+reason that applies) and groups used rows by unit (``min``/``max`` of the variant reveal units
+seen in several variants) and rejected rows by reason. Outer aggregation: over those ~units
+rows, per-variant counts, means and covariances of the per-unit variables, plus the unit-level
+rejections. Without a unit column every row is a unit and one aggregation does it all. No row
 is ever loaded into Python.
+
+Floating-point sums in a parallel aggregation depend on thread scheduling. To give
+byte-identical results run after run, every floating-point aggregate is an ordered aggregate
+(``sum(x ORDER BY x)``): values are added in sorted order, which no scheduling can change.
+``ABKIT_FAST_SUMS=1`` turns that off (results then vary in the last bits; see bench/README.md
+for the cost).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class DuckDBLogs:
             self.con.execute(f"SET memory_limit = {ql(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
         self._types: dict[str, str] | None = None
+        self.deterministic = os.environ.get("ABKIT_FAST_SUMS", "") != "1"
 
     @classmethod
     def from_frame(cls, frame: Any) -> DuckDBLogs:
@@ -91,6 +95,7 @@ class DuckDBLogs:
                 frame[c] = frame[c].map(lambda x: None if x is None or x != x else str(x))
         obj.con.register("abkit_frame", frame)
         obj._types = None
+        obj.deterministic = True
         return obj
 
     # ------------------------------------------------------------------ sources
@@ -251,51 +256,38 @@ class DuckDBLogs:
 
         variables = plan.variables
         zs = {v: f"_z{i}" for i, v in enumerate(variables)}
-        self._run("DROP TABLE IF EXISTS _groups")
+        ordered = self.deterministic
         if spec.unit_column:
-            aggs = ", ".join(f"{self._agg(v, xs)} AS {zs[v]}" for v in variables)
-            self._run(
-                "CREATE TEMP TABLE _groups AS SELECT CASE WHEN _r IS NULL THEN _u END AS _u, "
-                "CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, _r, "
-                f"count(*) AS _rows, {aggs} FROM {classified} GROUP BY ALL"
+            # stage 1: rows -> units (valid rows), or -> (reason, unknown variant) counts
+            aggs = ", ".join(f"{self._agg(v, xs, ordered)} AS {zs[v]}" for v in variables)
+            units = (
+                "(SELECT CASE WHEN _r IS NULL THEN _u END AS _uu, "
+                "CASE WHEN _r = 'unknown_variant|' THEN _v END AS _uv, _r, "
+                f"min(_v) AS _vmin, max(_v) AS _vmax, count(*) AS _rows, {aggs} "
+                f"FROM {classified} GROUP BY _uu, _uv, _r)"
             )
-            units = "(SELECT *, count(*) OVER (PARTITION BY _u) AS _nv FROM _groups WHERE _r IS NULL)"
-            keep = "_nv = 1" + (" AND _rows = 1" if spec.granularity == "unit" else "")
-            mom_sql = (
-                f"SELECT _v, sum(_rows) AS _used, {self._moment_aggs(plan, zs)} "
-                f"FROM (SELECT * FROM {units} WHERE {keep}) GROUP BY _v"
+            dup = "_rows > 1" if spec.granularity == "unit" else "false"
+            # stage 2: units -> per-variant moments; unit-level rejections; reason counts
+            sql = (
+                "SELECT CASE WHEN _r IS NOT NULL THEN _r "
+                "WHEN _vmin <> _vmax THEN 'unit_in_multiple_variants|' "
+                f"WHEN {dup} THEN 'duplicate_unit|' END AS _cat, "
+                "CASE WHEN _r IS NULL THEN _vmin ELSE _uv END AS _v, "
+                f"sum(_rows) AS _rows, {self._moment_aggs(plan, zs, ordered)} "
+                f"FROM {units} GROUP BY ALL"
             )
-            multi, dup = self._run(
-                f"SELECT coalesce(sum(_rows) FILTER (WHERE _nv > 1), 0), "
-                f"coalesce(sum(_rows) FILTER (WHERE _nv = 1 AND _rows > 1), 0) FROM {units}"
-            ).fetchone()
-            if spec.granularity == "request":
-                multi, dup = multi, 0
-            reasons = self._run(
-                "SELECT _r, _v, sum(_rows) FROM _groups WHERE _r IS NOT NULL GROUP BY ALL"
-            ).fetchall()
         else:
             vals = {v: xs[v.column] for v in variables}  # per-unit log: value = the row's value
-            self._run(
-                "CREATE TEMP TABLE _groups AS SELECT "
-                "CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, _r, "
-                f"count(*) AS _rows, {self._moment_aggs(plan, vals, 'FILTER (WHERE _r IS NULL)')} "
+            sql = (
+                "SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
+                f"AS _v, count(*) AS _rows, {self._moment_aggs(plan, vals, ordered)} "
                 f"FROM {classified} GROUP BY ALL"
             )
-            mom_sql = None
-            multi = dup = 0
-            reasons = self._run(
-                "SELECT _r, _v, sum(_rows) FROM _groups WHERE _r IS NOT NULL GROUP BY ALL"
-            ).fetchall()
-
-        if mom_sql is not None:
-            cur = self._run(mom_sql)
-        else:
-            cur = self._run(
-                f"SELECT * EXCLUDE (_r) FROM _groups WHERE _r IS NULL AND _v IS NOT NULL"
-            )
+        cur = self._run(sql)
         names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        out = [dict(zip(names, r)) for r in cur.fetchall()]
+        rows = [r for r in out if r["_cat"] is None]
+        reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
         rejected: dict[str, int] = {}
         rejected_columns: dict[str, dict[str, int]] = {}
         unknown: dict[str, int] = {}
@@ -307,10 +299,6 @@ class DuckDBLogs:
                 rejected_columns[code][col] = rejected_columns[code].get(col, 0) + int(n)
             if code == "unknown_variant" and v is not None:
                 unknown[v] = unknown.get(v, 0) + int(n)
-        if multi:
-            rejected["unit_in_multiple_variants"] = int(multi)
-        if dup:
-            rejected["duplicate_unit"] = int(dup)
         examples: dict[str, str] = {}
         bad_lines, example = self._csv_rejects()
         if bad_lines:
@@ -324,7 +312,7 @@ class DuckDBLogs:
             v = row["_v"]
             n = int(row["_n"])
             units_by_variant[v] = n
-            rows_used += int(row["_rows"] if mom_sql is None else row["_used"])
+            rows_used += int(row["_rows"])
             for m in plan.metrics:
                 moments[m.spec.name][v] = self._to_moments(row, m.variables, n)
         rows_read = rows_used + sum(rejected.values())
@@ -334,19 +322,21 @@ class DuckDBLogs:
         return red
 
     @staticmethod
-    def _agg(v: Variable, xs: dict[str, str]) -> str:
+    def _agg(v: Variable, xs: dict[str, str], ordered: bool) -> str:
         if v.agg == "count":
             return "count(*)"
         x = xs[v.column]  # type: ignore[index]
-        return {"value": f"sum({x})", "sum": f"sum({x})", "max": f"max({x})",
-                "avg": f"avg({x})"}[v.agg]
+        o = f" ORDER BY {x}" if ordered else ""
+        return {"value": f"sum({x}{o})", "sum": f"sum({x}{o})", "max": f"max({x})",
+                "avg": f"avg({x}{o})"}[v.agg]
 
     @staticmethod
-    def _moment_aggs(plan: Plan, vals: dict[Variable, str], flt: str = "") -> str:
-        out = [f"count(*) {flt} AS _n"]
+    def _moment_aggs(plan: Plan, vals: dict[Variable, str], ordered: bool) -> str:
+        out = ["count(*) AS _n"]
         seen: set[str] = set()
         for v in plan.variables:
-            out.append(f"avg({vals[v]}) {flt} AS {qi('mean:' + v.key)}")
+            o = f" ORDER BY {vals[v]}" if ordered else ""
+            out.append(f"avg({vals[v]}{o}) AS {qi('mean:' + v.key)}")
         for m in plan.metrics:
             for i, a in enumerate(m.variables):
                 for b in m.variables[i:]:
@@ -354,7 +344,8 @@ class DuckDBLogs:
                     if key in seen:
                         continue
                     seen.add(key)
-                    out.append(f"covar_samp({vals[a]}, {vals[b]}) {flt} AS {qi(key)}")
+                    o = f" ORDER BY {vals[a]}, {vals[b]}" if ordered else ""
+                    out.append(f"covar_samp({vals[a]}, {vals[b]}{o}) AS {qi(key)}")
         return ", ".join(out)
 
     @staticmethod

@@ -132,6 +132,10 @@ def _t_or_z(
     )
 
 
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
 def _welch_df(s_t: float, s_c: float, n_t: int, n_c: int) -> float | None:
     """Welch-Satterthwaite df, computed on shares of the variance (no overflow)."""
     total = s_t + s_c
@@ -173,15 +177,15 @@ def compare(
 
     def done(cv=None, tv=None, ab=_NONE, rel=_NONE, theta=None, vr=None) -> Comparison:
         return Comparison(
-            n_c, n_t, cv, tv, ab, rel, method, confidence_level, "two-sided", theta, vr,
+            n_c, n_t, _finite(cv), _finite(tv), ab, rel, method, confidence_level, "two-sided", theta, vr,
             tuple(diags),
         )
 
     if n_c == 0 or n_t == 0:
         which = "control" if n_c == 0 else "treatment"
         diags.append(Diagnostic("EMPTY_ARM", f"the {which} arm has no units; nothing to compare"))
-        cv = metric.value(mu_c) if n_c else None
-        tv = metric.value(mu_t) if n_t else None
+        cv = _finite(metric.value(mu_c)) if n_c else None
+        tv = _finite(metric.value(mu_t)) if n_t else None
         return done(cv, tv)
 
     if not all(np.isfinite(x).all() for x in (mu_c, mu_t, np.asarray(control.m2),
@@ -287,10 +291,11 @@ def compare(
         )
         relative = _NONE
     else:
-        rel = effect / f_c
-        r_t = h_t / f_c
-        r_c = -h_c / f_c - (effect / f_c) * grad_fc / f_c
-        rse = math.sqrt(_quad(r_t, treatment) / n_t + _quad(r_c, control) / n_c)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            rel = effect / f_c
+            r_t = h_t / f_c
+            r_c = -h_c / f_c - (rel * grad_fc) / f_c
+            rse = math.sqrt(_quad(r_t, treatment) / n_t + _quad(r_c, control) / n_c)
         if math.isfinite(rse) and math.isfinite(rel):
             relative = _t_or_z(rel, rse, None, confidence_level)
         else:

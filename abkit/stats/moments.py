@@ -92,8 +92,8 @@ class MomentStats:
         if self.n < 2:
             return None
         cov = np.asarray(self.m2, dtype=float) / (self.n - 1)
-        noise = (_ROUNDING * np.abs(self.mean_array)) ** 2
-        const = np.diag(cov) <= noise
+        with np.errstate(over="ignore", invalid="ignore"):
+            const = np.sqrt(np.maximum(np.diag(cov), 0.0)) <= _ROUNDING * np.abs(self.mean_array)
         if const.any():
             cov[const, :] = 0.0
             cov[:, const] = 0.0

@@ -41,7 +41,7 @@ def adjust_pvalues(pvalues: Sequence[float | None], method: Correction = "holm")
         running = 1.0
         for pos, i in enumerate(order):
             rank = m - pos
-            running = min(running, ps[i] * m / rank)
+            running = min(running, ps[i] * (m / rank))
             adj[i] = min(1.0, running)
     for j, i in enumerate(idx):
         out[i] = adj[j]
