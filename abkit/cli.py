@@ -16,7 +16,7 @@ import click
 
 from .errors import AbkitError, ExitCode
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "html")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -34,7 +34,7 @@ def _common_options(f: Callable) -> Callable:
                      help="Experiment spec (.toml, .yaml). Without it abkit infers what it "
                           "safely can and says so."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-                     show_default=True, help="Output format."),
+                     show_default=True, help="Output format (html: one self-contained page; use with -o)."),
         click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
                      help="Write the output to this file instead of stdout."),
         click.option("--variant-col", default=None, help="Variant column (overrides the spec)."),
@@ -59,7 +59,7 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected):
 
 def _emit(report: Any, fmt: str, output: str | None) -> None:
     text = {"json": report.to_json, "markdown": report.to_markdown,
-            "text": report.to_text}[fmt]()
+            "text": report.to_text, "html": report.to_html}[fmt]()
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {output}", err=True)

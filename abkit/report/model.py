@@ -150,6 +150,32 @@ class Report:
 
         return render_markdown(self.to_dict())
 
+    def to_html(self, *, plots: bool = True) -> str:
+        """The self-contained HTML report (inline CSS and SVG, embedded JSON)."""
+        from .html import render_html
+
+        return render_html(self.to_dict(), plots=plots)
+
+    def save_html(self, path_or_file: Any, *, plots: bool = True) -> None:
+        """Write :meth:`to_html` to a path or a writable text file object."""
+        text = self.to_html(plots=plots)
+        if hasattr(path_or_file, "write"):
+            path_or_file.write(text)
+        else:
+            from pathlib import Path
+
+            Path(path_or_file).write_text(text, encoding="utf-8")
+
+    def plot(self, figure=None):
+        """Forest plot of the effects and the SRM check, as a two-panel Figure."""
+        from ..plot import report_figure
+
+        if figure is None:
+            import matplotlib.pyplot as plt
+
+            figure = plt.figure(layout="constrained")
+        return report_figure(self, figure=figure)
+
     def _repr_html_(self) -> str:
         from .render import render_html_fragment
 

@@ -1,0 +1,63 @@
+"""The self-contained HTML report: jinja2 with autoescaping, inline CSS, inline SVG plots,
+the JSON result embedded for tools. No script runs and nothing is fetched."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+__all__ = ["render_html", "figure_svg"]
+
+_BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader
+
+    # autoescape=True explicitly: select_autoescape() would skip templates named *.j2
+    return Environment(loader=PackageLoader("abkit", "report/templates"), autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def figure_svg(figure) -> str:
+    """A matplotlib Figure as an inline ``<svg>`` element (deterministic ids, no date)."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "abkit", "svg.fonttype": "path"}):
+        figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": "abkit"})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE
+
+
+def _json_for_script(doc: dict[str, Any]) -> str:
+    """JSON that cannot close the surrounding <script> element."""
+    text = json.dumps(doc, indent=None, sort_keys=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
+    """Render a report document (``Report.to_dict()``) as one HTML page."""
+    from markupsafe import Markup
+
+    from .render import comparison_rows
+
+    figure = None
+    if plots and doc["comparisons"]:
+        from ..plot import report_figure
+
+        svg = figure_svg(report_figure(doc))
+        # matplotlib escapes every text it writes into the SVG (& < > in comments and
+        # attributes), so the markup is safe to inline
+        assert not re.search(r"<script", svg, re.I)
+        figure = Markup(svg)
+    page = _env().get_template("report.html.j2").render(
+        doc=doc,
+        badge=_BADGE[doc["decision"]],
+        rows=list(zip(comparison_rows(doc), doc["comparisons"])),
+        figure=figure,
+        json_blob=Markup(_json_for_script(doc)),
+    )
+    return page
