@@ -1,30 +1,45 @@
-"""Where ``abkit report`` spends its time on the benchmark log (a diagnostic, not the benchmark).
+"""Where ``abkit report`` spends its time and memory on the benchmark log (a diagnostic).
 
-    python bench/profile_engine.py                    # per-phase and per-query wall times
-    python bench/profile_engine.py --explain          # + EXPLAIN ANALYZE of the heavy queries
-    python bench/profile_engine.py --variants         # + hand-written variants of abkit's SQL
+    python bench/profile_engine.py                 # phases of one in-process analysis
+    python bench/profile_engine.py --variants      # + edited variants of abkit's SQL
+    python bench/profile_engine.py --explain       # + EXPLAIN ANALYZE of abkit's queries
 
-Read-only with respect to abkit: it wraps ``DuckDBLogs._run`` to time every query abkit
-issues (the SQL is built in ``abkit/engine/duckdb_engine.py``), and times the import of
-``scipy.stats`` (pulled in by the statistics) separately. ``--variants`` runs alternative
-formulations of the two heavy steps in fresh connections, to show which part costs what.
-ABKIT_DUCKDB_THREADS / ABKIT_DUCKDB_MEMORY_LIMIT are honoured as in abkit.
+Read-only with respect to abkit. It wraps ``DuckDBLogs._run`` to capture and time every query
+abkit issues (the SQL is built in ``abkit/engine/duckdb_engine.py``) and times the import of
+``scipy.stats`` (which the statistics import lazily) separately.
+
+``--variants`` takes the reduction query abkit issued and removes one ingredient at a time
+(ordered float aggregates, the min/max of the variant, trim of the labels, the rejection
+CASE, parallelism), running each variant in a fresh child process so its wall time, CPU time
+and peak RSS are its own (``/usr/bin/time -v`` as in ``bench/run.py``). The floor query of
+``bench/run.py`` is the reference. ``--determinism`` reruns the order-dependent variants to
+show whether their results change from run to run.
+ABKIT_DUCKDB_THREADS / ABKIT_DUCKDB_MEMORY_LIMIT / ABKIT_FAST_SUMS are honoured as in abkit.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import resource
+import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run as bench_run  # noqa: E402  (bench/run.py: floor_sql, measure)
+
 LOG = HERE / "out" / "requests_10m.parquet"
 SPEC = HERE / "requests.toml"
 
 
-def _short(sql: str, n: int = 110) -> str:
+def _short(sql: str, n: int = 100) -> str:
     s = re.sub(r"\s+", " ", sql).strip()
     return s if len(s) <= n else s[: n - 3] + "..."
 
@@ -33,76 +48,20 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _explain(con, sql: str) -> str:
-    con.execute("PRAGMA enable_profiling = 'no_output'")  # keep the plan out of stdout
-    rows = con.execute("EXPLAIN ANALYZE " + sql).fetchall()
-    con.execute("PRAGMA disable_profiling")
-    return "\n".join(r[-1] for r in rows)
+def _connect(threads: int | None = None):
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    threads = threads or int(os.environ.get("ABKIT_DUCKDB_THREADS", "0") or 0)
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if os.environ.get("ABKIT_DUCKDB_MEMORY_LIMIT"):
+        con.execute(f"SET memory_limit = '{os.environ['ABKIT_DUCKDB_MEMORY_LIMIT']}'")
+    con.execute("SET preserve_insertion_order = false")  # as abkit does
+    return con
 
 
-def profile_abkit(log: Path, spec: Path, explain: bool) -> None:
-    t0 = time.perf_counter()
-    import duckdb  # noqa: F401
-
-    from abkit.analysis import analyze
-    from abkit.engine import duckdb_engine
-
-    t_import = time.perf_counter() - t0
-    timings: list[tuple[float, float, str]] = []
-    heavy: list[str] = []
-    orig = duckdb_engine.DuckDBLogs._run
-
-    def timed(self, sql, params=None):
-        t, c = time.perf_counter(), time.process_time()
-        cur = orig(self, sql, params)
-        # materialize the result here, so the time is the query's (DuckDB streams results)
-        rows = cur.fetchall() if cur.description else None
-        dt = time.perf_counter() - t
-        timings.append((dt, time.process_time() - c, _rss_mb(), sql))
-        if dt > 0.2 and sql.lstrip().upper().startswith(("SELECT", "CREATE")):
-            heavy.append(sql)
-        if rows is None:
-            return cur
-        return _Replay(cur.description, rows)
-
-    duckdb_engine.DuckDBLogs._run = timed
-    try:
-        t1 = time.perf_counter()
-        t_sc = time.perf_counter()
-        import scipy.stats  # noqa: F401  (what the statistics import lazily)
-
-        t_scipy = time.perf_counter() - t_sc
-        report = analyze(str(log), str(spec))
-        t_an = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        report.to_json()
-        t_json = time.perf_counter() - t2
-    finally:
-        duckdb_engine.DuckDBLogs._run = orig
-
-    t_sql = sum(t[0] for t in timings)
-    print(f"import abkit.analysis + duckdb         {t_import:6.2f} s")
-    print(f"import scipy.stats (lazy, by stats)     {t_scipy:6.2f} s")
-    print(f"DuckDB queries issued by abkit         {t_sql:6.2f} s")
-    print(f"rest of analyze (spec, stats, decide)  {t_an - t_scipy - t_sql:6.2f} s")
-    print(f"report.to_json()                       {t_json:6.2f} s")
-    print(f"peak RSS of this process               {_rss_mb():6.0f} MB")
-    print()
-    print("per query: wall (s), CPU user+sys of all threads (s), peak RSS so far (MB):")
-    for t, c, rss, sql in timings:
-        print(f"  {t:6.2f}  {c:6.2f}  {rss:5.0f}  {_short(sql)}")
-    if explain:
-        # re-run the heavy queries under EXPLAIN ANALYZE in a fresh abkit connection
-        from abkit.io.sources import resolve_sources
-
-        logs = duckdb_engine.DuckDBLogs(resolve_sources(str(log)))
-        for sql in heavy:
-            print()
-            print("=" * 100)
-            print(_short(sql, 400))
-            print(_explain(logs.con, sql))
-
-
+# ------------------------------------------------------------------------- phases
 class _Replay:
     """A fetched result that quacks like the cursor abkit expects."""
 
@@ -117,108 +76,202 @@ class _Replay:
         return self._rows[0] if self._rows else None
 
 
+def profile_abkit(log: Path, spec: Path) -> list[str]:
+    t0 = time.perf_counter()
+    import duckdb  # noqa: F401
+
+    from abkit.analysis import analyze
+    from abkit.engine import duckdb_engine
+
+    t_import = time.perf_counter() - t0
+    timings: list[tuple[float, float, float, str]] = []
+    orig = duckdb_engine.DuckDBLogs._run
+
+    def timed(self, sql, params=None):
+        t, c = time.perf_counter(), time.process_time()
+        cur = orig(self, sql, params)
+        # fetch here, so the time is the query's (DuckDB streams results)
+        rows = cur.fetchall() if cur.description else None
+        timings.append((time.perf_counter() - t, time.process_time() - c, _rss_mb(), sql))
+        return cur if rows is None else _Replay(cur.description, rows)
+
+    duckdb_engine.DuckDBLogs._run = timed
+    try:
+        t_sc = time.perf_counter()
+        import scipy.stats  # noqa: F401  (what abkit.stats imports lazily)
+
+        t_scipy = time.perf_counter() - t_sc
+        t1 = time.perf_counter()
+        report = analyze(str(log), str(spec))
+        t_an = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        report.to_json()
+        t_json = time.perf_counter() - t2
+    finally:
+        duckdb_engine.DuckDBLogs._run = orig
+
+    t_sql = sum(t[0] for t in timings)
+    env = {k: v for k, v in os.environ.items() if k.startswith("ABKIT_")}
+    print(f"in-process analysis of {log.name} (ABKIT_* env: {env or 'none'})")
+    print(f"  import abkit.analysis + duckdb         {t_import:6.2f} s")
+    print(f"  import scipy.stats (lazy, by stats)    {t_scipy:6.2f} s")
+    print(f"  DuckDB queries issued by abkit         {t_sql:6.2f} s")
+    print(f"  rest of analyze (spec, stats, decide)  {t_an - t_sql:6.2f} s")
+    print(f"  report.to_json()                       {t_json:6.2f} s")
+    print(f"  peak RSS of this process               {_rss_mb():6.0f} MB")
+    print("  per query: wall (s), CPU user+sys of all threads (s), peak RSS so far (MB):")
+    for t, c, rss, sql in timings:
+        print(f"    {t:6.2f}  {c:6.2f}  {rss:5.0f}  {_short(sql)}")
+    return [sql for *_, sql in timings]
+
+
+def explain(sqls: list[str]) -> None:
+    con = _connect()
+    con.execute("PRAGMA enable_profiling = 'no_output'")  # keep the plan off stdout
+    for sql in sqls:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        print()
+        print("=" * 100)
+        print(_short(sql, 300))
+        rows = con.execute("EXPLAIN ANALYZE " + sql).fetchall()
+        print("\n".join(r[-1] for r in rows))
+
+
 # ------------------------------------------------------------------------- variants
-def _variants(log: Path) -> dict[str, str]:
-    f = "'" + str(log).replace("'", "''") + "'"
-    plain_cols = ("max(converted) AS z0, sum(revenue) AS z1, avg(pre_revenue) AS z2, "
-                  "sum(clicks) AS z3, sum(sessions) AS z4, sum(latency_ms) AS z5")
-    cast_cols = ("max(CAST(converted AS DOUBLE)) AS z0, sum(CAST(revenue AS DOUBLE)) AS z1, "
-                 "avg(CAST(pre_revenue AS DOUBLE)) AS z2, sum(CAST(clicks AS DOUBLE)) AS z3, "
-                 "sum(CAST(sessions AS DOUBLE)) AS z4, sum(CAST(latency_ms AS DOUBLE)) AS z5")
-    trim = "NULLIF(trim(CAST({} AS VARCHAR)), '')"
+_ORDER = re.compile(r" ORDER BY [^()]*?\)")  # "sum(_x1 ORDER BY _x1)" -> "sum(_x1)"
+_UNITS_START = "(SELECT CASE WHEN _r IS NULL THEN _u END AS _uu"
+_UNITS_END = "GROUP BY _uu, _uv, _r)"
+
+
+def _split(sql: str) -> tuple[str, str, str]:
+    """(outer head, inner units subquery, outer tail) of abkit's one-query reduction."""
+    i = sql.index(_UNITS_START)
+    j = sql.index(_UNITS_END, i) + len(_UNITS_END)
+    return sql[:i], sql[i:j], sql[j:]
+
+
+def _unordered(sql: str) -> str:
+    return _ORDER.sub(")", sql)
+
+
+def derive(sqls: list[str], log: Path) -> dict[str, tuple[str, int | None]]:
+    """Name -> (SQL, threads) of the variants; each removes one ingredient of abkit's query."""
+    main = next(q for q in sqls if _UNITS_START in q)
+    head, units, tail = _split(main)
+    fast = _unordered(main)
+    fhead, funits, ftail = _split(fast)
+    no_minmax = (funits.replace("min(_v) AS _vmin, max(_v) AS _vmax",
+                                "_v AS _vmin, _v AS _vmax")
+                 .replace(_UNITS_END, "GROUP BY _uu, _uv, _r, _v)"))
+    no_trim = funits
+    for col in ("variant", "unit_id"):
+        no_trim = no_trim.replace(f"NULLIF(trim(CAST(\"{col}\" AS VARCHAR)), '')", f'"{col}"')
+    k = funits.index("CASE WHEN _v IS NULL")
+    m = funits.index(" AS _r FROM", k)
+    no_case = funits[:k] + "CAST(NULL AS VARCHAR)" + funits[m:]
+    bare = no_minmax
+    for col in ("variant", "unit_id"):
+        bare = bare.replace(f"NULLIF(trim(CAST(\"{col}\" AS VARCHAR)), '')", f'"{col}"')
+    k = bare.index("CASE WHEN _v IS NULL")
+    m = bare.index(" AS _r FROM", k)
+    bare = bare[:k] + "CAST(NULL AS VARCHAR)" + bare[m:]
+    # exact (order-independent) per-unit sums: DECIMAL sums are integer sums, so parallel
+    # partial aggregates combine to the same value in any order; inputs rounded to 10 decimals
+    exact = re.sub(r"(sum|avg)\((_x\d+)\)", r"\1(CAST(\2 AS DECIMAL(38,10)))", funits)
+    zs = sorted(set(re.findall(r"AS (_z\d+)", exact)))
+    exact = ("(SELECT * REPLACE (" + ", ".join(f"CAST({z} AS DOUBLE) AS {z}" for z in zs)
+             + ") FROM " + exact + ")")
     return {
-        "A  floor step 1: GROUP BY unit_id, variant -> temp table":
-            f"CREATE TEMP TABLE g AS SELECT unit_id AS _u, variant AS _v, count(*) AS n, "
-            f"{plain_cols} FROM read_parquet({f}) GROUP BY ALL",
-        "B  + CAST(... AS DOUBLE) on the inputs":
-            f"CREATE TEMP TABLE g AS SELECT unit_id AS _u, variant AS _v, count(*) AS n, "
-            f"{cast_cols} FROM read_parquet({f}) GROUP BY ALL",
-        "C  + NULLIF(trim(CAST(.. AS VARCHAR)),'') on unit and variant":
-            f"CREATE TEMP TABLE g AS SELECT {trim.format('unit_id')} AS _u, "
-            f"{trim.format('variant')} AS _v, count(*) AS n, "
-            f"{cast_cols} FROM read_parquet({f}) GROUP BY ALL",
-        "D  + a NULL third group key (_r VARCHAR) via CASE":
-            f"CREATE TEMP TABLE g AS SELECT CASE WHEN _r IS NULL THEN _u END AS _u, "
-            f"CASE WHEN _r IS NULL THEN _v END AS _v, _r, count(*) AS n, "
-            f"max(x0) z0, sum(x1) z1, avg(x2) z2, sum(x3) z3, sum(x4) z4, sum(x5) z5 FROM ("
-            f"SELECT *, CASE WHEN _u IS NULL THEN 'missing' END AS _r FROM ("
-            f"SELECT {trim.format('unit_id')} AS _u, {trim.format('variant')} AS _v, "
-            f"CAST(converted AS DOUBLE) x0, CAST(revenue AS DOUBLE) x1, "
-            f"CAST(pre_revenue AS DOUBLE) x2, CAST(clicks AS DOUBLE) x3, "
-            f"CAST(sessions AS DOUBLE) x4, CAST(latency_ms AS DOUBLE) x5 "
-            f"FROM read_parquet({f}))) GROUP BY ALL",
+        "F   floor query (bench/run.py)": (bench_run.floor_sql(str(log)), None),
+        "A   abkit as issued": (main, None),
+        "A1  ordered aggregates only in the inner (per-unit) stage": (
+            _unordered(head) + units + _unordered(tail), None),
+        "A2  ordered aggregates only in the outer (per-variant) stage": (
+            head + _unordered(units) + tail, None),
+        "B   no ordered aggregates (= ABKIT_FAST_SUMS=1)": (fast, None),
+        "B1  B without min/max(_v) (variant as a group key)": (fhead + no_minmax + ftail, None),
+        "B2  B without NULLIF(trim(CAST(..))) of unit and variant": (
+            fhead + no_trim + ftail, None),
+        "B3  B without the rejection CASE": (fhead + no_case + ftail, None),
+        "B4  B without all three (B1+B2+B3)": (fhead + bare + ftail, None),
+        "C   B on 1 thread": (fast, 1),
+        "D   exact DECIMAL(38,10) per-unit sums, outer stage ordered as issued": (
+            head + exact + tail, None),
+        "C1  abkit as issued, on 1 thread": (main, 1),
     }
 
 
-_STEP2 = {
-    "E  step 2, window form (as abkit): count(*) OVER (PARTITION BY _u)":
-        "SELECT _v, count(*), avg(z1), covar_samp(z1, z2) FROM (SELECT *, count(*) OVER "
-        "(PARTITION BY _u) AS _nv FROM g) WHERE _nv = 1 GROUP BY _v",
-    "F  step 2, group form: units with count(DISTINCT variant) = 1 via GROUP BY _u":
-        "SELECT _v, count(*), avg(z1), covar_samp(z1, z2) FROM g WHERE _u IN "
-        "(SELECT _u FROM g GROUP BY _u HAVING count(*) = 1) GROUP BY _v",
-    "G  step 2, no filter (the floor)":
-        "SELECT _v, count(*), avg(z1), covar_samp(z1, z2) FROM g GROUP BY _v",
-}
+def child(sql_file: str, threads: int) -> int:
+    """Child mode: run one query in a fresh connection; print wall / CPU time as JSON."""
+    sql = Path(sql_file).read_text()
+    con = _connect(threads or None)
+    t, c = time.perf_counter(), time.process_time()
+    rows = con.execute(sql).fetchall()
+    print(json.dumps({"query_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+                      "rows": len(rows)}))
+    return 0
 
 
-def run_variants(log: Path, args_repeat: int = 3) -> None:
-    import os
-
-    import duckdb
-
-    threads = os.environ.get("ABKIT_DUCKDB_THREADS")
-    mem = os.environ.get("ABKIT_DUCKDB_MEMORY_LIMIT")
-
-    def connect():
-        con = duckdb.connect()
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        if mem:
-            con.execute(f"SET memory_limit = '{mem}'")
-        con.execute("SET preserve_insertion_order = false")
-        return con
-
+def run_variants(sqls: list[str], log: Path, repeat: int, only: str | None) -> None:
+    variants = derive(sqls, log)
     print()
-    print(f"variants (median of {args_repeat} runs; wall s, CPU user+sys s; step 1 in a fresh "
-          "connection each):")
+    print(f"variants: median of {repeat} fresh processes; query wall / query CPU user+sys "
+          f"(s); peak RSS of the process (MB, via {bench_run.METHOD})")
+    for name, (sql, threads) in variants.items():
+        if only and not re.search(only, name):
+            continue
+        res = []
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
+            f.write(sql)
+            f.flush()
+            for _ in range(repeat):
+                r = bench_run.measure([sys.executable, __file__, "--child", f.name,
+                                       "--threads", str(threads or 0)])
+                res.append({**json.loads(r["stdout"]), "rss_mb": r.get("rss_mb", float("nan"))})
+        med = {k: statistics.median(x[k] for x in res) for k in ("query_s", "cpu_s", "rss_mb")}
+        print(f"  {med['query_s']:6.2f}  {med['cpu_s']:6.2f}  {med['rss_mb']:6.0f}  {name}",
+              flush=True)
 
-    def clock(con, sql):
-        t, c = time.perf_counter(), time.process_time()
-        cur = con.execute(sql)
-        if cur.description:
-            cur.fetchall()
-        return time.perf_counter() - t, time.process_time() - c
 
-    def show(name, ts):
-        w = sorted(x[0] for x in ts)[len(ts) // 2]
-        c = sorted(x[1] for x in ts)[len(ts) // 2]
-        print(f"  {w:6.2f}  {c:6.2f}  {name}", flush=True)
-
-    for name, sql in _variants(log).items():
-        ts = []
-        for _ in range(args_repeat):
-            con = connect()
-            ts.append(clock(con, sql))
+def determinism(sqls: list[str], log: Path, runs: int = 3) -> None:
+    variants = derive(sqls, log)
+    print()
+    print(f"determinism: distinct results over {runs} runs (fresh connection each)")
+    for name in ("A   abkit as issued", "B   no ordered aggregates (= ABKIT_FAST_SUMS=1)",
+                 "C   B on 1 thread",
+                 "D   exact DECIMAL(38,10) per-unit sums, outer stage ordered as issued"):
+        sql, threads = variants[name]
+        results = set()
+        for _ in range(runs):
+            con = _connect(threads)
+            results.add(repr(sorted(con.execute(sql).fetchall(), key=repr)))
             con.close()
-        show(name, ts)
-    con = connect()
-    con.execute(_variants(log)["A  floor step 1: GROUP BY unit_id, variant -> temp table"])
-    for name, sql in _STEP2.items():
-        show(name, [clock(con, sql) for _ in range(args_repeat)])
+        print(f"  {len(results)}  {name}", flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--log", type=Path, default=LOG)
     ap.add_argument("--spec", type=Path, default=SPEC)
-    ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the heavy queries")
-    ap.add_argument("--variants", action="store_true", help="time alternative SQL forms")
+    ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE abkit's queries")
+    ap.add_argument("--variants", action="store_true", help="time edited variants of its SQL")
+    ap.add_argument("--only", help="regex: run only the variants whose name matches")
+    ap.add_argument("--determinism", action="store_true",
+                    help="rerun order-dependent variants and count distinct results")
     ap.add_argument("--repeat", type=int, default=3, help="runs per variant (median)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    profile_abkit(args.log, args.spec, args.explain)
+    if args.child:
+        return child(args.child, args.threads)
+    sqls = profile_abkit(args.log, args.spec)
     if args.variants:
-        run_variants(args.log, args.repeat)
+        run_variants(sqls, args.log, args.repeat, args.only)
+    if args.determinism:
+        determinism(sqls, args.log)
+    if args.explain:
+        explain(sqls)
     return 0
 
 

@@ -8,7 +8,9 @@ In one run, each in its own fresh child process (so peak memory is per command):
   hand-written query over the Parquet file: per (unit_id, variant) the same per-user sums
   abkit forms, then per variant the count, means and covariances abkit needs. No validation,
   no accounting, no statistics, no report.
-* abkit: ``abkit report FILE --spec bench/requests.toml --format json -o bench/out/report.json``.
+* abkit: ``abkit report FILE --spec bench/requests.toml --format json -o bench/out/report.json``;
+  by default a second time with ``ABKIT_FAST_SUMS=1`` (order-dependent float sums; see
+  ``abkit/engine/duckdb_engine.py``), written to ``bench/out/report_fast_sums.json``.
 * startup: ``abkit --help``.
 
 floor and abkit run alternately ``--repeat`` times (default 3), ``abkit --help`` 5 times;
@@ -183,20 +185,25 @@ def _med(runs: list[dict], key: str) -> float:
     return statistics.median(vals) if vals else float("nan")
 
 
-def _check_same(floor_rows: list[dict], report: dict) -> str:
+def _check_same(floor_rows: list[dict], report: dict) -> bool:
     """Cross-check: units and rows per variant in abkit's report equal the floor's."""
     units = report["data"]["units"]
     ok = all(units.get(r["variant"]) == r["units"] for r in floor_rows)
-    ok = ok and report["data"]["rows_used"] == sum(r["rows_used"] for r in floor_rows)
-    return "yes" if ok else f"NO: floor {floor_rows!r} vs abkit {report['data']!r}"
+    return ok and report["data"]["rows_used"] == sum(r["rows_used"] for r in floor_rows)
+
+
+def _rel(p: Path) -> str:
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--log", type=Path, default=LOG)
     ap.add_argument("--spec", type=Path, default=SPEC)
-    ap.add_argument("--repeat", type=int, default=3, help="floor/abkit pairs (default 3)")
+    ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--help-runs", type=int, default=5, help="abkit --help runs (default 5)")
+    ap.add_argument("--no-fast", action="store_true",
+                    help="skip the extra abkit run with ABKIT_FAST_SUMS=1")
     ap.add_argument("--floor", metavar="FILE", help=argparse.SUPPRESS)  # child mode
     args = ap.parse_args(argv)
     if args.floor:
@@ -210,94 +217,112 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(abkit).exists():
         abkit = shutil.which("abkit") or "abkit"
     floor_cmd = [py, str(Path(__file__).resolve()), "--floor", str(args.log)]
-    report_cmd = [abkit, "report", str(args.log), "--spec", str(args.spec),
-                  "--format", "json", "-o", str(REPORT)]
     help_cmd = [abkit, "--help"]
     abkit_env = {k: v for k, v in os.environ.items() if k.startswith("ABKIT_")}
+
+    # the abkit configurations timed, each writing its own report
+    configs: list[tuple[str, dict[str, str], Path]] = [
+        ("`abkit report` (as configured: defaults unless ABKIT_* is set)", {}, REPORT)]
+    if not args.no_fast and abkit_env.get("ABKIT_FAST_SUMS") != "1":
+        configs.append(("`abkit report`, `ABKIT_FAST_SUMS=1`", {"ABKIT_FAST_SUMS": "1"},
+                        OUT / "report_fast_sums.json"))
+
+    def report_cmd(out: Path) -> list[str]:
+        return [abkit, "report", str(args.log), "--spec", str(args.spec),
+                "--format", "json", "-o", str(out)]
 
     print(f"peak RSS via: {METHOD}; ABKIT_* env: {abkit_env or 'none'}", flush=True)
     # warm the page cache (and the interpreter's .pyc files) so run 1 is not penalized
     subprocess.run([py, "-c", f"open({str(args.log)!r}, 'rb').read()"], check=True)
     subprocess.run(help_cmd, check=True, capture_output=True)
 
+    load_before = os.getloadavg()
     floor_runs: list[dict] = []
-    abkit_runs: list[dict] = []
+    abkit_runs: list[list[dict]] = [[] for _ in configs]
     for i in range(args.repeat):
         f = measure(floor_cmd)
         out = json.loads(f["stdout"])
         f["query_s"] = out["query_s"]
         f["rows"] = out["rows"]
         floor_runs.append(f)
-        print(f"run {i + 1}: floor {f['wall_s']:.2f} s (query {f['query_s']:.2f} s), "
+        print(f"round {i + 1}: floor {f['wall_s']:.2f} s (query {f['query_s']:.2f} s), "
               f"{f.get('rss_mb', float('nan')):.0f} MB", flush=True)
-        a = measure(report_cmd)
-        abkit_runs.append(a)
-        print(f"run {i + 1}: abkit {a['wall_s']:.2f} s, {a.get('rss_mb', float('nan')):.0f} MB",
-              flush=True)
+        for (name, env, path), runs in zip(configs, abkit_runs):
+            a = measure(report_cmd(path), env)
+            runs.append(a)
+            print(f"round {i + 1}: {name} {a['wall_s']:.2f} s, "
+                  f"{a.get('rss_mb', float('nan')):.0f} MB", flush=True)
     help_runs = [measure(help_cmd) for _ in range(args.help_runs)]
-    report = json.loads(REPORT.read_text())
-    same = _check_same(floor_runs[-1]["rows"], report)
+    load_after = os.getloadavg()
+    same = all(_check_same(floor_runs[-1]["rows"], json.loads(path.read_text()))
+               for _, _, path in configs)
 
-    fw, fq, aw = _med(floor_runs, "wall_s"), _med(floor_runs, "query_s"), _med(abkit_runs, "wall_s")
-    frss, arss, hrss = (_med(floor_runs, "rss_mb"), _med(abkit_runs, "rss_mb"),
-                        _med(help_runs, "rss_mb"))
-    ratio = aw / fw
-    ratio_q = aw / fq
-    hw = _med(help_runs, "wall_s")
+    def cpu_s(runs: list[dict]) -> float:
+        return statistics.median(r.get("user_s", float("nan")) + r.get("sys_s", float("nan"))
+                                 for r in runs)
+
+    def runs_txt(runs: list[dict], key: str = "wall_s") -> str:
+        return ", ".join(f"{r[key]:.2f}" for r in runs)
+
+    def row(name: str, runs: list[dict], digits: int = 2) -> str:
+        return (f"| {name} | {_med(runs, 'wall_s'):.{digits}f} | {runs_txt(runs)} | "
+                f"{cpu_s(runs):.2f} | {_med(runs, 'rss_mb'):.0f} |")
+
+    fw, fq = _med(floor_runs, "wall_s"), _med(floor_runs, "query_s")
     m = machine()
-
-    def cpu(runs: list[dict]) -> str:
-        return f"{_med(runs, 'user_s') + _med(runs, 'sys_s'):.2f}"
-
-    def runs_txt(runs: list[dict]) -> str:
-        return ", ".join(f"{r['wall_s']:.2f}" for r in runs)
-
     rows_n = sum(r["rows_used"] for r in floor_runs[-1]["rows"])
     units_n = sum(r["units"] for r in floor_runs[-1]["rows"])
-    met_t = "met" if ratio <= TARGET_RATIO else "NOT met"
-    met_m = "met" if arss < TARGET_RSS_MB else "NOT met"
     lines = [
         f"### abkit benchmark, {dt.date.today().isoformat()}",
         "",
-        f"Input: `{args.log.relative_to(ROOT) if args.log.is_relative_to(ROOT) else args.log}` "
-        f"({rows_n:,} rows, {units_n:,} users, {args.log.stat().st_size / 2**20:.0f} MiB "
-        f"Parquet); spec `{args.spec.relative_to(ROOT) if args.spec.is_relative_to(ROOT) else args.spec}`.",
+        f"Input: `{_rel(args.log)}` ({rows_n:,} rows, {units_n:,} users, "
+        f"{args.log.stat().st_size / 2**20:.0f} MiB Parquet); spec `{_rel(args.spec)}`.",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, "
         f"duckdb {m['duckdb']}, pyarrow {m['pyarrow']}.",
         f"Peak RSS via `{METHOD}`; ABKIT_* environment: "
-        + (", ".join(f"`{k}={v}`" for k, v in abkit_env.items()) or "none (defaults)") + ".",
+        + (", ".join(f"`{k}={v}`" for k, v in abkit_env.items()) or "none (defaults)") + "; "
+        f"{args.repeat} alternating rounds, medians; load average (1 min) "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after.",
         "",
-        "| command | wall, median (s) | runs (s) | CPU user+sys (s) | peak RSS (MB) |",
+        "| command | wall, median (s) | runs (s) | CPU user+sys, median (s) | peak RSS, median (MB) |",
         "|---|---:|---|---:|---:|",
-        f"| floor: hand-written DuckDB SQL, whole process | {fw:.2f} | {runs_txt(floor_runs)} "
-        f"| {cpu(floor_runs)} | {frss:.0f} |",
+        row("floor: hand-written DuckDB SQL, whole process", floor_runs),
         f"| floor: the query alone (in-process) | {fq:.2f} | "
-        + ", ".join(f"{r['query_s']:.2f}" for r in floor_runs) + " | | |",
-        f"| `abkit report ... --format json` | {aw:.2f} | {runs_txt(abkit_runs)} "
-        f"| {cpu(abkit_runs)} | {arss:.0f} |",
-        f"| `abkit --help` (startup) | {hw:.3f} | {runs_txt(help_runs)} | {cpu(help_runs)} "
-        f"| {hrss:.0f} |",
-        "",
-        f"- abkit / floor (whole process): **{ratio:.2f}x** (target <= {TARGET_RATIO}x: {met_t})",
-        f"- abkit / floor query alone: {ratio_q:.2f}x",
-        f"- abkit peak RSS: **{arss:.0f} MB** (target < {TARGET_RSS_MB} MB: {met_m})",
-        f"- units and rows per variant in abkit's report equal the floor's: {same}",
+        f"{runs_txt(floor_runs, 'query_s')} | | |",
     ]
+    for (name, _, _), runs in zip(configs, abkit_runs):
+        lines.append(row(name, runs))
+    lines.append(row("`abkit --help` (startup)", help_runs, 3))
+    lines.append("")
+    summary: dict[str, dict[str, float]] = {}
+    for (name, _, _), runs in zip(configs, abkit_runs):
+        aw, arss = _med(runs, "wall_s"), _med(runs, "rss_mb")
+        ratio = aw / fw
+        summary[name] = {"ratio": ratio, "ratio_query": aw / fq, "rss_mb": arss,
+                         "cpu_ratio": cpu_s(runs) / cpu_s(floor_runs)}
+        lines.append(
+            f"- {name}: **{ratio:.2f}x** the floor "
+            f"(target <= {TARGET_RATIO}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'}); "
+            f"{aw / fq:.2f}x the floor query alone; CPU time {cpu_s(runs) / cpu_s(floor_runs):.2f}x; "
+            f"peak RSS **{arss:.0f} MB** (target < {TARGET_RSS_MB} MB: "
+            f"{'met' if arss < TARGET_RSS_MB else 'NOT met'})"
+        )
+    lines.append(f"- units and rows per variant in abkit's reports equal the floor's: "
+                 f"{'yes' if same else 'NO'}")
     table = "\n".join(lines) + "\n"
     print()
     print(table)
     RESULTS.write_text(table, encoding="utf-8")
+
+    def strip(runs: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs]
+
     (OUT / "results.json").write_text(json.dumps({
-        "machine": m, "method": METHOD, "env": abkit_env,
-        "floor": [{k: v for k, v in r.items() if k not in ("stdout", "stderr")}
-                  for r in floor_runs],
-        "abkit": [{k: v for k, v in r.items() if k not in ("stdout", "stderr")}
-                  for r in abkit_runs],
-        "help": [{k: v for k, v in r.items() if k not in ("stdout", "stderr")}
-                 for r in help_runs],
-        "ratio": ratio, "ratio_query": ratio_q,
+        "machine": m, "method": METHOD, "env": abkit_env, "loadavg": [load_before, load_after],
+        "floor": strip(floor_runs), "help": strip(help_runs), "summary": summary,
+        "abkit": {name: strip(runs) for (name, _, _), runs in zip(configs, abkit_runs)},
     }, indent=1, default=str), encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {_rel(RESULTS)}")
     return 0
 
 
