@@ -29,7 +29,7 @@ def _is_frame(data: Any) -> bool:
 class _Input:
     """A DataFrame or log files, with the column checks in one place."""
 
-    def __init__(self, data: Any, engine: str | None) -> None:
+    def __init__(self, data: Any, engine: str | None, deterministic: bool | None = None) -> None:
         self.frame = None
         self.logs = None
         if _is_frame(data):
@@ -52,7 +52,7 @@ class _Input:
             self.engine = "duckdb"
             if engine not in (None, "duckdb"):
                 raise InputError("log files are always reduced with the duckdb engine")
-            self.logs = DuckDBLogs(source)
+            self.logs = DuckDBLogs(source, deterministic=deterministic)
             self.label = source.label
             self.format = source.format + (".gz" if source.compressed else "")
             self.files = [str(f) for f in source.files]
@@ -95,10 +95,11 @@ class _Input:
         return reduce_frame(self.frame, plan)
 
 
-def reduce_logs(data: Any, spec: Any, engine: str | None = None) -> Reduced:
+def reduce_logs(data: Any, spec: Any, engine: str | None = None,
+                deterministic: bool | None = None) -> Reduced:
     """Only the read + account + reduce stages (for tests, benchmarks and other strategies)."""
     sp = load_spec(spec)
-    inp = _Input(data, engine)
+    inp = _Input(data, engine, deterministic)
     inp.check_columns(sp)
     return inp.reduce(build_plan(sp))
 
@@ -112,6 +113,7 @@ def analyze(
     control: str | None = None,
     on_rejected: str | None = None,
     engine: str | None = None,
+    deterministic: bool | None = None,
 ) -> Report:
     """Analyse an experiment's logs and decide go / no-go / inconclusive.
 
@@ -128,6 +130,10 @@ def analyze(
         ``fail`` raises :class:`~abkit.errors.RejectedRowsError` if any row was rejected.
     engine : {"duckdb", "pandas"}, optional
         Files always use DuckDB; a DataFrame uses pandas unless ``"duckdb"`` is asked for.
+    deterministic : bool, optional
+        Add floating-point values in sorted order so that the result is byte-identical run
+        after run (parallel sums otherwise vary in the last bits). Slower on large logs.
+        Default: the ``ABKIT_DETERMINISTIC`` environment variable, else off.
 
     Returns
     -------
@@ -136,7 +142,7 @@ def analyze(
     """
     from .report.model import Report
 
-    inp = _Input(data, engine)
+    inp = _Input(data, engine, deterministic)
     notes: list[str] = []
     if spec is None:
         sp, notes = infer_spec(

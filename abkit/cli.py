@@ -42,18 +42,23 @@ def _common_options(f: Callable) -> Callable:
         click.option("--control", default=None, help="Control variant name."),
         click.option("--fail-on-rejected", is_flag=True,
                      help="Treat any rejected input row as an error (exit 2)."),
+        click.option("--deterministic", is_flag=True,
+                     help="Byte-identical output run after run (sums in sorted order; "
+                          "slower on large logs)."),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected):
+def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
+                  deterministic):
     from .analysis import analyze
 
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
         on_rejected="fail" if fail_on_rejected else None,
+        deterministic=True if deterministic else None,
     )
 
 
@@ -82,13 +87,15 @@ def cli() -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @_common_options
-def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected) -> int:
+def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected,
+           deterministic) -> int:
     """Analyse LOGS (files, folders or globs) and print the report.
 
     Exits 0 whenever the analysis ran, whatever the verdict; use `abkit gate` to exit by
     verdict.
     """
-    rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected)
+    rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
+                        deterministic)
     _emit(rep, fmt, output)
     return ExitCode.GO
 
@@ -102,9 +109,10 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_reje
 @click.option("--step-summary/--no-step-summary", default=True, show_default=True,
               help="Append a Markdown summary to $GITHUB_STEP_SUMMARY when it is set.")
 def gate(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected,
-         inconclusive_exit_code, step_summary) -> int:
+         deterministic, inconclusive_exit_code, step_summary) -> int:
     """Analyse LOGS and exit by verdict: 0 GO, 1 NO-GO, 3 INCONCLUSIVE."""
-    rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected)
+    rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
+                        deterministic)
     _emit(rep, fmt, output)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and summary:

@@ -164,6 +164,13 @@ def derive(sqls: list[str], log: Path) -> dict[str, tuple[str, int | None]]:
     no_minmax = (funits.replace("min(_v) AS _vmin, max(_v) AS _vmax",
                                 "_v AS _vmin, _v AS _vmax")
                  .replace(_UNITS_END, "GROUP BY _uu, _uv, _r, _v)"))
+    # the same check on a small integer code of the variant (position in the spec's split)
+    known = re.search(r"_v NOT IN \(([^)]*)\)", funits)
+    int_minmax = funits.replace(
+        "min(_v) AS _vmin, max(_v) AS _vmax",
+        f"CAST(min(list_position([{known.group(1)}], _v)) AS VARCHAR) AS _vmin, "
+        f"CAST(max(list_position([{known.group(1)}], _v)) AS VARCHAR) AS _vmax"
+    ) if known else funits
     no_trim = funits
     for col in ("variant", "unit_id"):
         no_trim = no_trim.replace(f"NULLIF(trim(CAST(\"{col}\" AS VARCHAR)), '')", f'"{col}"')
@@ -191,6 +198,8 @@ def derive(sqls: list[str], log: Path) -> dict[str, tuple[str, int | None]]:
             head + _unordered(units) + tail, None),
         "B   no ordered aggregates (= ABKIT_FAST_SUMS=1)": (fast, None),
         "B1  B without min/max(_v) (variant as a group key)": (fhead + no_minmax + ftail, None),
+        "B1b B with min/max of an integer variant code (1 = control, ...)": (
+            fhead + int_minmax + ftail, None),
         "B2  B without NULLIF(trim(CAST(..))) of unit and variant": (
             fhead + no_trim + ftail, None),
         "B3  B without the rejection CASE": (fhead + no_case + ftail, None),

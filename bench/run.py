@@ -9,8 +9,9 @@ In one run, each in its own fresh child process (so peak memory is per command):
   abkit forms, then per variant the count, means and covariances abkit needs. No validation,
   no accounting, no statistics, no report.
 * abkit: ``abkit report FILE --spec bench/requests.toml --format json -o bench/out/report.json``;
-  by default a second time with ``ABKIT_FAST_SUMS=1`` (order-dependent float sums; see
-  ``abkit/engine/duckdb_engine.py``), written to ``bench/out/report_fast_sums.json``.
+  by default a second time with ``--deterministic`` (sums in sorted order, byte-identical
+  output; see ``abkit/engine/duckdb_engine.py``), written to
+  ``bench/out/report_deterministic.json``.
 * startup: ``abkit --help``.
 
 floor and abkit run alternately ``--repeat`` times (default 3), ``abkit --help`` 5 times;
@@ -202,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spec", type=Path, default=SPEC)
     ap.add_argument("--repeat", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--help-runs", type=int, default=5, help="abkit --help runs (default 5)")
-    ap.add_argument("--no-fast", action="store_true",
-                    help="skip the extra abkit run with ABKIT_FAST_SUMS=1")
+    ap.add_argument("--no-deterministic", action="store_true",
+                    help="skip the extra abkit run with --deterministic")
+    ap.add_argument("--results", type=Path, default=RESULTS,
+                    help=f"Markdown table to write (default {_rel(RESULTS)}; JSON next to it)")
     ap.add_argument("--floor", metavar="FILE", help=argparse.SUPPRESS)  # child mode
     args = ap.parse_args(argv)
     if args.floor:
@@ -223,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     # the abkit configurations timed, each writing its own report
     configs: list[tuple[str, dict[str, str], Path]] = [
         ("`abkit report` (as configured: defaults unless ABKIT_* is set)", {}, REPORT)]
-    if not args.no_fast and abkit_env.get("ABKIT_FAST_SUMS") != "1":
-        configs.append(("`abkit report`, `ABKIT_FAST_SUMS=1`", {"ABKIT_FAST_SUMS": "1"},
-                        OUT / "report_fast_sums.json"))
+    if not args.no_deterministic and abkit_env.get("ABKIT_DETERMINISTIC") != "1":
+        configs.append(("`abkit report --deterministic`", {"ABKIT_DETERMINISTIC": "1"},
+                        OUT / "report_deterministic.json"))
 
     def report_cmd(out: Path) -> list[str]:
         return [abkit, "report", str(args.log), "--spec", str(args.spec),
@@ -312,17 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines) + "\n"
     print()
     print(table)
-    RESULTS.write_text(table, encoding="utf-8")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(table, encoding="utf-8")
 
     def strip(runs: list[dict]) -> list[dict]:
         return [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs]
 
-    (OUT / "results.json").write_text(json.dumps({
+    args.results.with_suffix(".json").write_text(json.dumps({
         "machine": m, "method": METHOD, "env": abkit_env, "loadavg": [load_before, load_after],
         "floor": strip(floor_runs), "help": strip(help_runs), "summary": summary,
         "abkit": {name: strip(runs) for (name, _, _), runs in zip(configs, abkit_runs)},
     }, indent=1, default=str), encoding="utf-8")
-    print(f"wrote {_rel(RESULTS)}")
+    print(f"wrote {_rel(args.results)}")
     return 0
 
 

@@ -7,11 +7,12 @@ rows, per-variant counts, means and covariances of the per-unit variables, plus 
 rejections. Without a unit column every row is a unit and one aggregation does it all. No row
 is ever loaded into Python.
 
-Floating-point sums in a parallel aggregation depend on thread scheduling. To give
-byte-identical results run after run, every floating-point aggregate is an ordered aggregate
-(``sum(x ORDER BY x)``): values are added in sorted order, which no scheduling can change.
-``ABKIT_FAST_SUMS=1`` turns that off (results then vary in the last bits; see bench/README.md
-for the cost).
+Floating-point sums in a parallel aggregation depend on thread scheduling, so results can
+differ in the last bits from run to run (about 1e-15 relative). ``deterministic=True`` (or
+``ABKIT_DETERMINISTIC=1``, ``abkit report --deterministic``) makes every floating-point
+aggregate an ordered aggregate (``sum(x ORDER BY x)``): values are added in sorted order,
+which no scheduling can change, so output is byte-identical run after run, at several times
+the cost on large logs (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class DuckDBLogs:
     """
 
     def __init__(self, source: Source, *, threads: int | None = None,
-                 memory_limit: str | None = None) -> None:
+                 memory_limit: str | None = None, deterministic: bool | None = None) -> None:
         import duckdb
 
         self.source = source
@@ -77,7 +78,10 @@ class DuckDBLogs:
             self.con.execute(f"SET memory_limit = {ql(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
         self._types: dict[str, str] | None = None
-        self.deterministic = os.environ.get("ABKIT_FAST_SUMS", "") != "1"
+        self.deterministic = (
+            deterministic if deterministic is not None
+            else os.environ.get("ABKIT_DETERMINISTIC", "") == "1"
+        )
 
     @classmethod
     def from_frame(cls, frame: Any) -> DuckDBLogs:
@@ -190,7 +194,10 @@ class DuckDBLogs:
         return qi(col)
 
     def _label_expr(self, col: str) -> str:
-        return f"NULLIF(trim(CAST({self._text(col)} AS VARCHAR)), '')"
+        t = self.types().get(col, "VARCHAR").upper()
+        if t == "VARCHAR" or self.source.format == "jsonl":
+            return f"NULLIF({self._text(col)}, '')"
+        return f"CAST({self._text(col)} AS VARCHAR)"
 
     def _num_exprs(self, col: str) -> tuple[str, str]:
         """(is-missing, numeric value) SQL for a metric column."""
@@ -222,6 +229,7 @@ class DuckDBLogs:
         ms = {c: f"_m{i}" for i, c in enumerate(cols)}
 
         select = [f"{self._label_expr(spec.variant_column)} AS _v"]
+        codes = list(spec.split) if spec.split is not None else None
         if spec.unit_column:
             select.append(f"{self._label_expr(spec.unit_column)} AS _u")
         for c in cols:
@@ -259,11 +267,18 @@ class DuckDBLogs:
         ordered = self.deterministic
         if spec.unit_column:
             # stage 1: rows -> units (valid rows), or -> (reason, unknown variant) counts
-            aggs = ", ".join(f"{self._agg(v, xs, ordered)} AS {zs[v]}" for v in variables)
+            # a kept unit of a per-unit log has one row, so its sums are exact as they are
+            ordered1 = ordered and spec.granularity == "request"
+            aggs = ", ".join(f"{self._agg(v, xs, ordered1)} AS {zs[v]}" for v in variables)
+            # with a declared split, integer variant codes make the per-unit min/max cheap
+            vkey = "_v"
+            if codes is not None:
+                vkey = "CASE _v " + " ".join(
+                    f"WHEN {ql(c)} THEN {i}" for i, c in enumerate(codes)) + " END"
             units = (
                 "(SELECT CASE WHEN _r IS NULL THEN _u END AS _uu, "
                 "CASE WHEN _r = 'unknown_variant|' THEN _v END AS _uv, _r, "
-                f"min(_v) AS _vmin, max(_v) AS _vmax, count(*) AS _rows, {aggs} "
+                f"min({vkey}) AS _vmin, max({vkey}) AS _vmax, count(*) AS _rows, {aggs} "
                 f"FROM {classified} GROUP BY _uu, _uv, _r)"
             )
             dup = "_rows > 1" if spec.granularity == "unit" else "false"
@@ -272,7 +287,7 @@ class DuckDBLogs:
                 "SELECT CASE WHEN _r IS NOT NULL THEN _r "
                 "WHEN _vmin <> _vmax THEN 'unit_in_multiple_variants|' "
                 f"WHEN {dup} THEN 'duplicate_unit|' END AS _cat, "
-                "CASE WHEN _r IS NULL THEN _vmin ELSE _uv END AS _v, "
+                "CASE WHEN _r IS NULL THEN CAST(_vmin AS VARCHAR) ELSE _uv END AS _v, "
                 f"sum(_rows) AS _rows, {self._moment_aggs(plan, zs, ordered)} "
                 f"FROM {units} GROUP BY ALL"
             )
@@ -286,6 +301,10 @@ class DuckDBLogs:
         cur = self._run(sql)
         names = [d[0] for d in cur.description]
         out = [dict(zip(names, r)) for r in cur.fetchall()]
+        if spec.unit_column and codes is not None:
+            for r in out:  # integer codes back to names (rejected rows carry the raw name)
+                if r["_cat"] is None:
+                    r["_v"] = codes[int(r["_v"])]
         rows = [r for r in out if r["_cat"] is None]
         reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
         rejected: dict[str, int] = {}

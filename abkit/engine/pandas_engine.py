@@ -20,9 +20,9 @@ _NAN_WORDS = {"nan", "+nan", "-nan"}
 
 
 def label_series(s: pd.Series) -> pd.Series:
-    """Variant or unit labels as stripped strings; null or blank -> None."""
+    """Variant or unit labels as strings, as written; null or empty -> None."""
     out = s.astype(object).where(s.notna(), None)
-    out = out.map(lambda x: None if x is None else str(x).strip())
+    out = out.map(lambda x: None if x is None else str(x))
     if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
         out = out.map(lambda x: None if x is None else x.lower())
     return out.map(lambda x: None if x == "" else x)

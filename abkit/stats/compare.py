@@ -112,7 +112,7 @@ def _t_or_z(
     estimate: float, se: float, df: float | None, confidence_level: float
 ) -> EffectEstimate:
     """Two-sided interval and p-value; ``df=None`` means normal."""
-    from scipy import stats as st
+    from scipy import special as sp  # scipy.special imports ~4x faster than scipy.stats
 
     if se == 0.0:
         # Degenerate but defined: no spread at all. Equal values -> p = 1, otherwise p = 0.
@@ -121,11 +121,11 @@ def _t_or_z(
     stat = estimate / se
     q = 0.5 + confidence_level / 2
     if df is None:
-        crit = float(st.norm.ppf(q))
-        p = float(2 * st.norm.sf(abs(stat)))
+        crit = float(sp.ndtri(q))
+        p = float(2 * sp.ndtr(-abs(stat)))
     else:
-        crit = float(st.t.ppf(q, df))
-        p = float(2 * st.t.sf(abs(stat), df))
+        crit = float(sp.stdtrit(df, q))
+        p = float(2 * sp.stdtr(df, -abs(stat)))
     p = min(max(p, 0.0), 1.0)
     return EffectEstimate(
         estimate, se, ConfidenceInterval(estimate - crit * se, estimate + crit * se), p, df, stat
@@ -315,7 +315,7 @@ def noninferiority_pvalue(
     effect signed so that positive is bad, using the comparison's own standard error and
     degrees of freedom. Returns ``None`` when the comparison has no standard error.
     """
-    from scipy import stats as st
+    from scipy import special as sp
 
     ab = comparison.absolute
     if ab.estimate is None or ab.se is None:
@@ -325,5 +325,5 @@ def noninferiority_pvalue(
     if ab.se == 0.0:
         return 0.0 if excess > 0 else 1.0
     stat = excess / ab.se
-    p = st.norm.sf(stat) if ab.df is None else st.t.sf(stat, ab.df)
+    p = sp.ndtr(-stat) if ab.df is None else sp.stdtr(ab.df, -stat)
     return float(min(max(p, 0.0), 1.0))
