@@ -14,7 +14,7 @@ CASE, parallelism), running each variant in a fresh child process so its wall ti
 and peak RSS are its own (``/usr/bin/time -v`` as in ``bench/run.py``). The floor query of
 ``bench/run.py`` is the reference. ``--determinism`` reruns the order-dependent variants to
 show whether their results change from run to run.
-ABKIT_DUCKDB_THREADS / ABKIT_DUCKDB_MEMORY_LIMIT / ABKIT_FAST_SUMS are honoured as in abkit.
+ABKIT_DUCKDB_THREADS / ABKIT_DUCKDB_MEMORY_LIMIT / ABKIT_DETERMINISTIC are honoured as in abkit (the variant names below predate the switch of the default to plain sums).
 """
 
 from __future__ import annotations
