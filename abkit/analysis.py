@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .engine.plan import Plan, Reduced, build_plan
 from .errors import InputError, RejectedRowsError
@@ -12,13 +12,9 @@ from .infer import infer_spec, pick_control
 from .spec import ExperimentSpec, load_spec
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
     from .report.model import Report
 
 __all__ = ["analyze", "reduce_logs"]
-
-DataLike = "str | Path | Iterable[str | Path] | pd.DataFrame"
 
 
 def _is_frame(data: Any) -> bool:

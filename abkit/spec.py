@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -287,7 +287,7 @@ def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str) -> MetricSp
         if not column:
             raise ck.fail(f"{path}.column", f"a {kind} metric needs column")
         if numerator or denominator:
-            raise ck.fail(path, f"numerator/denominator only apply to kind = \"ratio\"")
+            raise ck.fail(path, "numerator/denominator only apply to kind = \"ratio\"")
     aggregate = m.get("aggregate")
     if aggregate is not None:
         aggregate = ck.choice(f"{path}.aggregate", aggregate, AGGREGATES, None)
@@ -348,6 +348,3 @@ def load_spec(spec: str | Path | Mapping[str, Any] | ExperimentSpec) -> Experime
         )
     return parse_spec(data, source=str(path))
 
-
-def metric_with(m: MetricSpec, **changes: Any) -> MetricSpec:
-    return replace(m, **changes)

@@ -129,7 +129,6 @@ class Reduced:
     moments: dict[str, dict[str, MomentStats]]
     unknown_variants: dict[str, int] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         total = self.rows_used + sum(self.rejected.values())
