@@ -24,4 +24,6 @@ def test_notebook_runs(path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     html = [o for o in outputs if "text/html" in o.get("data", {})]
-    assert html and "abkit ab analysis" in html[0]["data"]["text/html"]
+    assert html  # a report or a table rendered
+    if path.name.startswith("01_"):
+        assert "abkit ab analysis" in html[0]["data"]["text/html"]

@@ -3,6 +3,7 @@
 from .compare import Comparison, Estimand, compare, noninferiority_pvalue
 from .moments import MomentStats
 from .multitest import CORRECTIONS, adjust_pvalues
+from .power import SampleSize, minimum_detectable_effect, sample_size
 from .results import ConfidenceInterval, Diagnostic, EffectEstimate
 from .srm import SRMResult, srm_test
 
@@ -15,8 +16,11 @@ __all__ = [
     "Estimand",
     "MomentStats",
     "SRMResult",
+    "SampleSize",
     "adjust_pvalues",
     "compare",
+    "minimum_detectable_effect",
     "noninferiority_pvalue",
+    "sample_size",
     "srm_test",
 ]
