@@ -69,7 +69,6 @@ class _Input:
             raise InputError(f"{self.label} has no columns (is it empty?)",
                              "check that the file has a header line and data")
         have = set(cols)
-        shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
         wanted = [("variant column", "experiment.variant_column", spec.variant_column)]
         if spec.unit_column:
             wanted.append(("unit column", "experiment.unit_column", spec.unit_column))
@@ -80,7 +79,7 @@ class _Input:
             if col not in have:
                 raise InputError(
                     f"{self.label}: no {what} {col!r}",
-                    f"columns present: {shown}; fix {key} in the spec (or the CLI option)",
+                    _columns_hint(cols) + f"; fix {key} in the spec (or the CLI option)",
                 )
 
     def reduce(self, plan: Plan) -> Reduced:
@@ -89,6 +88,19 @@ class _Input:
         from .engine.pandas_engine import reduce_frame
 
         return reduce_frame(self.frame, plan)
+
+
+def _columns_hint(cols: list[str]) -> str:
+    shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
+    hint = f"columns present: {shown}"
+    if len(cols) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes"), (",", "commas")):
+            if sep in cols[0]:
+                hint += (f" (one column whose name contains {name}: the file seems to use "
+                         "another delimiter; abkit reads .csv as comma- and .tsv as "
+                         "tab-separated)")
+                break
+    return hint
 
 
 def reduce_logs(data: Any, spec: Any, engine: str | None = None,
@@ -141,16 +153,24 @@ def analyze(
     inp = _Input(data, engine, deterministic)
     notes: list[str] = []
     if spec is None:
+        cols = inp.columns()
+        if not cols:
+            raise InputError(f"{inp.label} has no columns (is it empty?)",
+                             "check that the file has a header line and data")
+        vcol = variant_column or "variant"
+        if vcol not in cols:
+            raise InputError(
+                f"{inp.label}: no variant column {vcol!r}",
+                _columns_hint(cols) + "; pass --variant-col (or variant_column=) or write a "
+                "spec",
+            )
+        sample = inp.sample()
+        if len(sample) == 0:
+            raise InputError(f"{inp.label} has no data rows", "check the file is not empty")
         sp, notes = infer_spec(
-            inp.columns(), inp.sample(), variant_column=variant_column,
+            cols, sample, variant_column=variant_column,
             unit_column=unit_column, control=control,
         )
-        if variant_column is None and "variant" not in inp.columns():
-            raise InputError(
-                f"{inp.label}: no variant column 'variant'",
-                f"columns present: {', '.join(inp.columns()[:30])}; pass --variant-col "
-                "(or variant_column=) or write a spec",
-            )
     else:
         sp = load_spec(spec)
         overrides = {

@@ -58,9 +58,15 @@ def infer_spec(
         if text.empty:
             continue
         vals = pd.to_numeric(text, errors="coerce")
-        if vals.isna().any():
+        special = text.str.lower().isin(["nan", "+nan", "-nan", "inf", "+inf", "-inf",
+                                         "infinity", "-infinity", "true", "false"])
+        numeric = vals.notna() | special
+        # a column is a metric when almost all its values are numbers; the rest will be
+        # rejected row by row with a reason, which the report shows
+        if numeric.mean() < 0.9:
             continue
-        kind = "proportion" if set(vals.unique()) <= {0.0, 1.0} else "mean"
+        finite = set(vals.dropna().unique())
+        kind = "proportion" if finite and finite <= {0.0, 1.0} else "mean"
         metrics.append({"name": c, "kind": kind, "column": c})
     if not metrics:
         raise InputError(

@@ -168,7 +168,7 @@ def test_input_errors_name_the_problem(tmp_path, ab_spec):
     blob = gzip.compress(b"variant,x\n" + b"".join(b"a,%d\n" % (i * 7919 % 1000)
                                                      for i in range(50000)))
     bad.write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(InputError, match="trunc.csv.gz.*GZIP"):
+    with pytest.raises(InputError, match="trunc.csv.gz.*(GZIP|end-of-stream)"):
         reduce_logs(bad, {"metrics": [{"name": "x", "kind": "mean", "column": "x"}]})
 
 

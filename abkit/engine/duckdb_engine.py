@@ -48,6 +48,57 @@ def _file_list(source: Source) -> str:
     return "[" + ", ".join(ql(str(f)) for f in source.files) + "]"
 
 
+def _refuse_binary(path, head: bytes | None = None) -> None:
+    """Text logs never contain NUL bytes; binary garbage gets one clear error."""
+    if head is None:
+        import gzip
+
+        opener = gzip.open if str(path).lower().endswith((".gz", ".gzip")) else open
+        try:
+            with opener(path, "rb") as fh:
+                head = fh.read(8192)
+        except (OSError, EOFError) as e:
+            raise InputError(f"cannot read {path}: {e}",
+                             "check that the file is complete") from None
+    if b"\x00" in head[:8192]:
+        raise InputError(f"{path} does not look like a text file (it contains NUL bytes)",
+                         "check the file; CSV, TSV and JSON Lines logs must be UTF-8 text")
+
+
+def csv_header(path, delim: str) -> list[str]:
+    """Column names from the first line of a (possibly gzipped) CSV/TSV file.
+
+    Raises InputError for binary or non-UTF-8 headers and duplicated column names. An empty
+    file has no columns (the caller reports it).
+    """
+    import csv
+    import gzip
+    import io
+
+    opener = gzip.open if str(path).lower().endswith((".gz", ".gzip")) else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except (OSError, EOFError) as e:
+        raise InputError(f"cannot read {path}: {e}", "check that the file is complete") from None
+    line = head.split(b"\n", 1)[0]
+    _refuse_binary(path, head)
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: the header line is not UTF-8 text (byte {e.start})",
+                         "re-encode the file as UTF-8") from None
+    if not text.strip():
+        return []
+    cols = next(csv.reader(io.StringIO(text), delimiter=delim))
+    seen: set[str] = set()
+    dup = sorted({c for c in cols if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if dup:
+        raise InputError(f"{path}: the header repeats column name(s) {', '.join(dup)}",
+                         "give every column a unique name")
+    return cols
+
+
 def _friendly(e: Exception) -> str:
     msg = str(e).strip().splitlines()
     return msg[0] if msg else type(e).__name__
@@ -107,19 +158,24 @@ class DuckDBLogs:
     def label(self) -> str:
         return "DataFrame" if self.source.format == "frame" else self.source.label
 
+    def _rejects(self, store: bool) -> str:
+        if store:
+            return ("store_rejects = true, rejects_table = '_abkit_rejects', "
+                    "rejects_scan = '_abkit_scans', ")
+        return "ignore_errors = true, "
+
     def _scan(self, store_rejects: bool = False) -> str:
         fmt = self.source.format
         files = _file_list(self.source)
         if fmt in ("csv", "tsv"):
+            # the header is read in Python (csv_header); DuckDB's sniffer is skipped, which
+            # also keeps a pathological line (say 10 MB) from stalling the sniffing
             delim = "," if fmt == "csv" else "\\t"
+            cols = ", ".join(f"{ql(c)}: 'VARCHAR'" for c in self.types())
             return (
-                f"read_csv({files}, header = true, all_varchar = true, delim = E'{delim}', "
-                f"quote = '\"', escape = '\"', "
-                + (
-                    "store_rejects = true, rejects_table = '_abkit_rejects', "
-                    "rejects_scan = '_abkit_scans', "
-                    if store_rejects else "ignore_errors = true, "
-                )
+                f"read_csv({files}, header = true, auto_detect = false, columns = {{{cols}}}, "
+                f"delim = E'{delim}', quote = '\"', escape = '\"', "
+                + self._rejects(store_rejects)
                 + f"max_line_size = {MAX_LINE_SIZE})"
             )
         if fmt == "parquet":
@@ -128,7 +184,8 @@ class DuckDBLogs:
             lines = (
                 f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = false, "
                 f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
-                f"max_line_size = {MAX_LINE_SIZE})"
+                + self._rejects(store_rejects)
+                + f"max_line_size = {MAX_LINE_SIZE})"
             )
             return (
                 "(SELECT _ok, CASE WHEN _ok THEN line::JSON END AS _js FROM ("
@@ -155,34 +212,31 @@ class DuckDBLogs:
         """Column name -> DuckDB type (for JSON Lines: keys seen in the first 10,000 lines)."""
         if self._types is None:
             if self.source.format == "jsonl":
+                for f in self.source.files:
+                    _refuse_binary(f)
                 rows = self._run(
                     "SELECT k FROM (SELECT unnest(json_keys(_js)) AS k FROM "
                     f"(SELECT _js FROM {self._scan()} WHERE _ok LIMIT 10000)) GROUP BY k "
                     "ORDER BY min(k)"
                 ).fetchall()
                 self._types = {r[0]: "VARCHAR" for r in rows}
+            elif self.source.format in ("csv", "tsv"):
+                delim = "," if self.source.format == "csv" else "\t"
+                first = csv_header(self.source.files[0], delim)
+                for f in self.source.files[1:]:
+                    other = csv_header(f, delim)
+                    if other != first:
+                        raise InputError(
+                            f"{f}: its header ({', '.join(other[:12])}) differs from "
+                            f"{self.source.files[0]} ({', '.join(first[:12])})",
+                            "CSV files read together must have the same columns in the same "
+                            "order",
+                        )
+                self._types = {c: "VARCHAR" for c in first}
             else:
                 rows = self._run(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()
                 self._types = {r[0]: str(r[1]) for r in rows}
-                if self.source.format in ("csv", "tsv") and len(self.source.files) > 1:
-                    self._check_same_header(list(self._types))
         return self._types
-
-    def _check_same_header(self, first: list[str]) -> None:
-        """CSV files are read by position: every file must have the first file's header."""
-        full = self.source
-        for f in full.files[1:]:
-            self.source = type(full)((f,), full.format, full.compressed)
-            try:
-                cols = [r[0] for r in self._run(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()]
-            finally:
-                self.source = full
-            if cols != first:
-                raise InputError(
-                    f"{f}: its header ({', '.join(cols[:12])}) differs from "
-                    f"{full.files[0]} ({', '.join(first[:12])})",
-                    "CSV files read together must have the same columns in the same order",
-                )
 
     def columns(self) -> list[str]:
         return list(self.types())
@@ -381,7 +435,7 @@ class DuckDBLogs:
         return MomentStats.from_cov(n, mean, cov)
 
     def _csv_rejects(self) -> tuple[int, str]:
-        if self.source.format not in ("csv", "tsv"):
+        if self.source.format not in ("csv", "tsv", "jsonl"):
             return 0, ""
         try:
             n = self.con.execute(
