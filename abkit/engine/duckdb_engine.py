@@ -128,6 +128,8 @@ class DuckDBLogs:
         if memory_limit:
             self.con.execute(f"SET memory_limit = {ql(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
+        # never fetch extensions from the network at run time (json/parquet are built in)
+        self.con.execute("SET autoinstall_known_extensions = false")
         self._types: dict[str, str] | None = None
         self.deterministic = (
             deterministic if deterministic is not None
