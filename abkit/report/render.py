@@ -51,7 +51,7 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
         flags = [d["code"] for d in c["diagnostics"]]
         if flags:
             verdict += " (" + ", ".join(flags) + ")"
-        role = c["role"] + (f" ±{g['margin']:.1%}" if g and g["margin"] else "")
+        role = c["role"] + (f" (margin {g['margin']:.1%})" if g and g["margin"] else "")
         rows.append([
             c["metric"] + (" (cuped)" if c.get("cuped") else ""),
             role,
