@@ -139,9 +139,10 @@ def analyze(
     engine : {"duckdb", "pandas"}, optional
         Files always use DuckDB; a DataFrame uses pandas unless ``"duckdb"`` is asked for.
     deterministic : bool, optional
-        Add floating-point values in sorted order so that the result is byte-identical run
-        after run (parallel sums otherwise vary in the last bits). Slower on large logs.
-        Default: the ``ABKIT_DETERMINISTIC`` environment variable, else off.
+        Reduce files on one thread so that the output is byte-identical run after run
+        (default). ``False`` uses every core; parallel floating-point sums then vary in the
+        last bits (~1e-15 relative) between runs. Default: on, unless the environment sets
+        ``ABKIT_DETERMINISTIC=0``.
 
     Returns
     -------

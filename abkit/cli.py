@@ -42,9 +42,10 @@ def _common_options(f: Callable) -> Callable:
         click.option("--control", default=None, help="Control variant name."),
         click.option("--fail-on-rejected", is_flag=True,
                      help="Treat any rejected input row as an error (exit 2)."),
-        click.option("--deterministic", is_flag=True,
-                     help="Byte-identical output run after run (sums in sorted order; "
-                          "slower on large logs)."),
+        click.option("--deterministic/--parallel", "deterministic", default=None,
+                     help="--deterministic (default): reduce on one thread, byte-identical "
+                          "output run after run. --parallel: use every core; numbers may "
+                          "then differ in the last bits between runs."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -58,7 +59,7 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
         on_rejected="fail" if fail_on_rejected else None,
-        deterministic=True if deterministic else None,
+        deterministic=deterministic,
     )
 
 

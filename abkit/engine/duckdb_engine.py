@@ -7,12 +7,15 @@ rows, per-variant counts, means and covariances of the per-unit variables, plus 
 rejections. Without a unit column every row is a unit and one aggregation does it all. No row
 is ever loaded into Python.
 
-Floating-point sums in a parallel aggregation depend on thread scheduling, so results can
-differ in the last bits from run to run (about 1e-15 relative). ``deterministic=True`` (or
-``ABKIT_DETERMINISTIC=1``, ``abkit report --deterministic``) makes every floating-point
-aggregate an ordered aggregate (``sum(x ORDER BY x)``): values are added in sorted order,
-which no scheduling can change, so output is byte-identical run after run, at several times
-the cost on large logs (see bench/README.md).
+Floating-point sums in a parallel aggregation depend on thread scheduling, so results would
+differ in the last bits from run to run (about 1e-15 relative). By default
+(``deterministic=True``) the reduction runs on one thread: the files are scanned in order
+and every sum is accumulated in that order, so the output is byte-identical run after run
+(checked by the tests on every format). DuckDB documents no ordering guarantee for this;
+``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
+ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
+times the cost. ``deterministic=False`` (``abkit report --parallel``,
+``ABKIT_DETERMINISTIC=0``) uses every core; see bench/README.md for both.
 """
 
 from __future__ import annotations
@@ -133,8 +136,11 @@ class DuckDBLogs:
         self._types: dict[str, str] | None = None
         self.deterministic = (
             deterministic if deterministic is not None
-            else os.environ.get("ABKIT_DETERMINISTIC", "") == "1"
+            else os.environ.get("ABKIT_DETERMINISTIC", "1") != "0"
         )
+        # ABKIT_DETERMINISTIC_METHOD=ordered: sorted-order aggregates on all threads instead
+        # of one thread (slower; kept for comparison in bench/)
+        self.exact_order = os.environ.get("ABKIT_DETERMINISTIC_METHOD", "") == "ordered"
 
     @classmethod
     def from_frame(cls, frame: Any) -> DuckDBLogs:
@@ -153,6 +159,7 @@ class DuckDBLogs:
         obj.con.register("abkit_frame", frame)
         obj._types = None
         obj.deterministic = True
+        obj.exact_order = True
         return obj
 
     # ------------------------------------------------------------------ sources
@@ -320,7 +327,11 @@ class DuckDBLogs:
 
         variables = plan.variables
         zs = {v: f"_z{i}" for i, v in enumerate(variables)}
-        ordered = self.deterministic
+        ordered = self.deterministic and self.exact_order
+        if self.deterministic and not self.exact_order:
+            # one thread: the scan runs in file order and every sum is accumulated in that
+            # order, so repeated runs add the same numbers in the same order
+            self.con.execute("SET threads = 1")
         if spec.unit_column:
             # stage 1: rows -> units (valid rows), or -> (reason, unknown variant) counts
             # a kept unit of a per-unit log has one row, so its sums are exact as they are
