@@ -67,7 +67,11 @@ def _emit(report: Any, fmt: str, output: str | None) -> None:
     text = {"json": report.to_json, "markdown": report.to_markdown,
             "text": report.to_text, "html": report.to_html}[fmt]()
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise AbkitError(f"cannot write {output}: {e.strerror}",
+                             "check that the folder exists and is writable") from None
         click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {output}", err=True)
     else:
         click.echo(text, nl=False)

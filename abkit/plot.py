@@ -14,6 +14,11 @@ __all__ = ["forest_plot", "srm_plot", "report_figure"]
 COLOURS = {"better": "#1a7f37", "worse": "#cf222e", "neutral": "#57606a", "margin": "#bf8700"}
 
 
+def _text(s: str) -> str:
+    """A label shown as written: a '$' in a name must not start matplotlib mathtext."""
+    return str(s).replace("$", r"\$")
+
+
 def _doc(report: Any) -> dict:
     return report if isinstance(report, dict) else report.to_dict()
 
@@ -47,7 +52,7 @@ def forest_plot(report: Any, ax=None, *, relative: bool = True):
         scale = 100.0 if relative else 1.0
         g = c.get("guardrail")
         colour = COLOURS["worse"] if g and g.get("regressed") else COLOURS[c["verdict"]]
-        label = c["metric"] + (f" ({c['treatment']})" if multi else "")
+        label = _text(c["metric"] + (f" ({c['treatment']})" if multi else ""))
         labels.append((y, label))
         if est is None:
             ax.text(0, y, "n/a", va="center", ha="center", fontsize=8, color=COLOURS["neutral"])
@@ -88,7 +93,7 @@ def srm_plot(report: Any, ax=None):
     ax.bar([x - 0.2 for x in xs], obs, width=0.4, label="observed",
            color=COLOURS["neutral" if s["passed"] else "worse"])
     ax.bar([x + 0.2 for x in xs], exp, width=0.4, label="expected", color="#d0d7de")
-    ax.set_xticks(list(xs), names)
+    ax.set_xticks(list(xs), [_text(n) for n in names])
     ax.set_ylabel("units")
     p = s["pvalue"]
     status = "passed" if s["passed"] else "FAILED"

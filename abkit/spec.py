@@ -224,10 +224,12 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
             )
         clean = {}
         for k, v in split.items():
-            clean[str(k)] = ck.number(f"experiment.split.{k}", v, 0, 0, 1e12, lo_open=True)
+            clean[_label(k)] = ck.number(f"experiment.split.{k}", v, 0, 0, 1e12, lo_open=True)
         split = clean
     control = exp.get("control")
     if control is not None:
+        if isinstance(control, (bool, int, float)):
+            control = _label(control)
         control = str(ck.string("experiment.control", control))
         if split is not None and control not in split:
             raise ck.fail(
@@ -267,6 +269,13 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         ),
         source=source,
     )
+
+
+def _label(k: Any) -> str:
+    """A variant name from a spec key, spelt as the engines spell variant labels."""
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    return str(k)
 
 
 def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str) -> MetricSpec:

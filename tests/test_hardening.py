@@ -170,3 +170,70 @@ def test_bad_specs_exit_2(tmp_path, capsys, name, text, needle):
     rc = main(["gate", str(log), "--spec", str(spec)])
     err = capsys.readouterr().err
     assert rc == 2 and needle in err and "Traceback" not in err
+
+
+def test_pandas_index_column_without_a_name(tmp_path, capsys):
+    """DataFrame.to_csv() writes the index as an unnamed first column."""
+    path = tmp_path / "log.csv"
+    path.write_text("," + HEADER + "".join(f"{i},{r}\n" for i, r in
+                                           enumerate(ROWS.splitlines())))
+    assert _report(path, tmp_path, capsys)["data"]["rows_used"] == 200
+
+
+def test_dollar_signs_in_names_render(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER.replace("y", "rev_$usd_$eur") + ROWS)
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace('column = "y"', 'column = "rev_$usd_$eur"'))
+    out = tmp_path / "r.html"
+    assert main(["report", str(path), "--spec", str(spec), "--format", "html", "-o",
+                 str(out)]) == 0
+    assert "rev_$usd_$eur" in out.read_text()
+
+
+def test_output_into_a_missing_folder_is_a_user_error(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + ROWS)
+    rc = main(["report", str(path), "-o", str(tmp_path / "no" / "such" / "r.json")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_brackets_in_an_existing_file_name(tmp_path, capsys):
+    path = tmp_path / "exp[1].csv"
+    path.write_text(HEADER + ROWS)
+    assert _report(path, tmp_path, capsys)["data"]["rows_used"] == 200
+
+
+def test_yaml_boolean_variant_keys_match_boolean_labels(tmp_path, capsys):
+    import pandas as pd
+
+    df = pd.DataFrame({"variant": [True, False] * 100, "y": [float(i % 7) for i in range(200)]})
+    df.to_parquet(tmp_path / "log.parquet")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("experiment:\n  control: false\n  split: {true: 0.5, false: 0.5}\n"
+                    "metrics:\n  - {name: y, kind: mean, column: y}\n")
+    rc = main(["report", str(tmp_path / "log.parquet"), "--spec", str(spec), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert json.loads(out)["data"]["units"] == {"false": 100, "true": 100}
+
+
+@pytest.mark.parametrize("name", ["_v", "_u", "_rows", "\x00v"])
+def test_metric_columns_named_like_internals(name):
+    """Column names must never collide with an engine's internal columns."""
+    import numpy as np
+    import pandas as pd
+
+    from abkit.analysis import reduce_logs
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"variant": ["control", "treatment"] * 500, "uid": range(1000),
+                       name: rng.normal(0, 1, 1000)})
+    spec = {"experiment": {"unit_column": "uid"},
+            "metrics": [{"name": "m", "kind": "mean", "column": name}]}
+    a = reduce_logs(df, spec, engine="pandas")
+    b = reduce_logs(df, spec, engine="duckdb")
+    assert a.units == b.units == {"control": 500, "treatment": 500}
+    for v in ("control", "treatment"):
+        assert a.moments["m"][v].mean == pytest.approx(b.moments["m"][v].mean)

@@ -94,6 +94,8 @@ def csv_header(path, delim: str) -> list[str]:
     if not text.strip():
         return []
     cols = next(csv.reader(io.StringIO(text), delimiter=delim))
+    # an unnamed column (pandas writes its index as one) gets DuckDB's placeholder name
+    cols = [c if c != "" else f"column{i}" for i, c in enumerate(cols)]
     seen: set[str] = set()
     dup = sorted({c for c in cols if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
     if dup:

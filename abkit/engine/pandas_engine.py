@@ -50,6 +50,7 @@ def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
     """Classify, account for and reduce the rows of ``df`` to per-variant moments."""
     spec = plan.spec
     cols = plan.value_columns
+    df = df.rename(columns=lambda c: str(c))  # integer column names are addressed as text
     for c in (spec.variant_column, spec.unit_column, *cols):
         if c is not None and c not in df.columns:
             raise InputError(f"DataFrame has no column {c!r}")  # checked earlier; safety net
@@ -92,45 +93,48 @@ def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
         unknown[str(name)] = int(n)
 
     ok = ~bad
-    frame = pd.DataFrame({"_v": v[ok]})
+    # internal columns are "\0"-prefixed and user columns "=" + name: no collision possible
+    V, U, N = "\0v", "\0u", "\0rows"
+    frame = pd.DataFrame({V: v[ok]})
     for c in cols:
-        frame[c] = parsed[c][1][ok]
+        frame["=" + c] = parsed[c][1][ok]
     variables = plan.variables
     if u is not None:
-        frame["_u"] = u[ok]
-        g = frame.groupby(["_u", "_v"], sort=False)
-        units = pd.DataFrame({"_rows": g.size()})
+        frame[U] = u[ok]
+        g = frame.groupby([U, V], sort=False)
+        units = pd.DataFrame({N: g.size()})
         for var in variables:
             if var.agg == "count":
-                units[var.key] = units["_rows"].astype(float)
+                units[var.key] = units[N].astype(float)
             else:
-                series = g[var.column]
+                series = g["=" + var.column]
                 units[var.key] = {"value": series.sum, "sum": series.sum, "max": series.max,
                                   "avg": series.mean}[var.agg]()
         units = units.reset_index()
-        nv = units.groupby("_u")["_v"].transform("size")
-        multi = int(units.loc[nv > 1, "_rows"].sum())
+        nv = units.groupby(U)[V].transform("size")
+        multi = int(units.loc[nv > 1, N].sum())
         keep = nv == 1
         dup = 0
         if spec.granularity == "unit":
-            dup = int(units.loc[keep & (units["_rows"] > 1), "_rows"].sum())
-            keep &= units["_rows"] == 1
+            dup = int(units.loc[keep & (units[N] > 1), N].sum())
+            keep &= units[N] == 1
         if multi:
             rejected["unit_in_multiple_variants"] = multi
         if dup:
             rejected["duplicate_unit"] = dup
         units = units[keep]
     else:
-        units = frame.assign(_rows=1)
+        units = frame.copy()
+        units[N] = 1
         for var in variables:
-            units[var.key] = units[var.column]
+            units[var.key] = units["=" + var.column]
 
     moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
     units_by_variant: dict[str, int] = {}
     rows_used = 0
-    for name, part in units.groupby("_v", sort=True):
+    for name, part in units.groupby(V, sort=True):
         units_by_variant[str(name)] = int(len(part))
-        rows_used += int(part["_rows"].sum())
+        rows_used += int(part[N].sum())
         for m in plan.metrics:
             arr = part[[var.key for var in m.variables]].to_numpy(dtype=float)
             moments[m.spec.name][str(name)] = MomentStats.from_array(arr)

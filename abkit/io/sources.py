@@ -53,7 +53,7 @@ def detect_format(path: Path) -> tuple[str | None, bool]:
 
 def _expand(p: str | Path) -> list[Path]:
     s = str(p)
-    if any(ch in s for ch in "*?["):
+    if any(ch in s for ch in "*?[") and not Path(s).exists():
         hits = sorted(Path(h) for h in glob.glob(s, recursive=True) if Path(h).is_file())
         if not hits:
             raise InputError(f"no files match {s!r}", "check the pattern and quote it in a shell")

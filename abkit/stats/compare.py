@@ -267,7 +267,7 @@ def compare(
     if not (math.isfinite(se) and math.isfinite(effect)):
         diags.append(Diagnostic("NUMERIC_OVERFLOW", _OVERFLOW))
         return done(f_c, f_t, EffectEstimate(effect if math.isfinite(effect) else None,
-                                             None, None, None), theta=theta)
+                                             None, None, None), theta=_finite(theta))
     if se == 0.0:
         if abs(effect) <= _SE_ROUNDING * max(abs(f_c), abs(f_t)):
             effect = 0.0  # equal constants whose means differ only by rounding
@@ -303,7 +303,7 @@ def compare(
                                     "floating-point range; use the absolute effect"))
             relative = _NONE
 
-    return done(f_c, f_t, absolute, relative, theta, vr)
+    return done(f_c, f_t, absolute, relative, _finite(theta), _finite(vr))
 
 
 def noninferiority_pvalue(
