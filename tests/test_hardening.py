@@ -237,3 +237,23 @@ def test_metric_columns_named_like_internals(name):
     assert a.units == b.units == {"control": 500, "treatment": 500}
     for v in ("control", "treatment"):
         assert a.moments["m"][v].mean == pytest.approx(b.moments["m"][v].mean)
+
+
+@pytest.mark.parametrize("opened, closed, used, rejected", [
+    (501, None, 499, {"unparseable_line": 501}),   # an unclosed quote runs to the end
+    (501, 701, 799, {"unparseable_line": 200, "non_numeric_value": 1}),  # closed 200 later
+])
+def test_a_stray_quote_loses_no_line(tmp_path, capsys, opened, closed, used, rejected):
+    """Lines swallowed by a quoted field spanning line ends are counted, never dropped."""
+    lines = [f"{'control' if i % 2 else 'treatment'},u{i},{i % 7}.0" for i in range(1000)]
+    lines[opened - 2] = lines[opened - 2].rsplit(",", 1)[0] + ',"5.0'
+    if closed:
+        lines[closed - 2] = lines[closed - 2] + '"'
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    doc = _report(path, tmp_path, capsys)
+    d = doc["data"]
+    assert d["rows_read"] == 1000
+    assert d["rows_used"] == used and d["rows_rejected"] == rejected
+    assert "quoted fields" in d["examples"]["quoted_field_spans_lines"]
+    assert any("rows were rejected" in w for w in doc["warnings"])

@@ -392,6 +392,17 @@ class DuckDBLogs:
         if bad_lines:
             rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad_lines
             examples["unparseable_line"] = example
+        if self.source.format in ("csv", "tsv"):
+            records = sum(int(r["_rows"]) for r in out) + bad_lines
+            swallowed = self._physical_lines() - records
+            if swallowed > 0:
+                # a quoted field ran over line ends (an unclosed quote): those lines were
+                # never rows of their own; they are accounted, not lost
+                rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + swallowed
+                examples["quoted_field_spans_lines"] = (
+                    f"{swallowed} lines are inside quoted fields that span several lines "
+                    "(an unclosed \" quote?); they were not read as rows"
+                )
 
         units_by_variant: dict[str, int] = {}
         moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
@@ -408,6 +419,27 @@ class DuckDBLogs:
                       moments, unknown, examples)
         red.check()
         return red
+
+    def _physical_lines(self) -> int:
+        """Non-blank data lines of the CSV files, read without any quoting rules."""
+        files = _file_list(self.source)
+        lines = (
+            f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = true, "
+            "delim = chr(1), quote = '', escape = '', auto_detect = false, "
+            "store_rejects = true, rejects_table = '_abkit_line_rejects', "
+            f"rejects_scan = '_abkit_line_scans', max_line_size = {MAX_LINE_SIZE})"
+        )
+        import duckdb
+
+        ok = self._run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
+        try:
+            bad = self.con.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line "
+                "FROM _abkit_line_rejects)"
+            ).fetchone()[0]
+        except duckdb.CatalogException:  # no line was rejected, so no table was made
+            bad = 0
+        return int(ok) + int(bad)
 
     @staticmethod
     def _agg(v: Variable, xs: dict[str, str], ordered: bool) -> str:

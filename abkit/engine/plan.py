@@ -24,8 +24,10 @@ REASONS: dict[str, str] = {
     "non_numeric_value": "a metric column is not a number",
     "non_finite_value": "a metric column is NaN or infinite",
     "not_binary": "a proportion column is not 0 or 1",
-    "unit_in_multiple_variants": "the unit appears in more than one variant (all its rows)",
-    "duplicate_unit": "the unit appears on more than one row of a per-unit log (all its rows)",
+    "unit_in_multiple_variants": "the unit's usable rows appear in more than one variant "
+    "(all those rows)",
+    "duplicate_unit": "the unit has more than one usable row in a per-unit log (all those "
+    "rows)",
 }
 ROW_REASONS = (
     "unparseable_line", "missing_variant", "unknown_variant", "missing_unit_id",

@@ -79,7 +79,8 @@ def _data_lines(doc: dict[str, Any]) -> list[str]:
         lines.append("  unknown variants: " + ", ".join(
             f"{k!r} {v:,}" for k, v in d["unknown_variants"].items()))
     for reason, ex in d["examples"].items():
-        lines.append(f"  first {reason}: {ex}")
+        label = f"first {reason}" if reason in d["rows_rejected"] else reason.replace("_", " ")
+        lines.append(f"  {label}: {ex}")
     units = ", ".join(f"{k} {v:,}" for k, v in d["units"].items())
     s = doc["srm"]
     exp = ", ".join(f"{k} {v:.1%}" for k, v in s["expected"].items())
