@@ -395,3 +395,18 @@ def test_no_nan_inf_extreme_inputs(c, t, metric, test):
                   test=test)
     check_effect_invariants(res)
     assert all(math.isfinite(x) for x in all_numbers(res)), res
+
+
+def test_small_spread_on_a_large_offset_is_not_rounding_noise():
+    """Regression (independent review): the rounding rule must use the per-unit sd, not the
+    standard error, which shrinks with n. Reference: scipy.stats.ttest_ind(t, c,
+    equal_var=False) on the same arrays."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(1)
+    c = 1e12 + rng.normal(0, 1, 20000)
+    t = 1e12 + 0.05 + rng.normal(0, 1, 20000)
+    res = compare(ms(c), ms(t), MEAN0)
+    assert not res.diagnostics
+    assert res.absolute.pvalue == pytest.approx(st.ttest_ind(t, c, equal_var=False).pvalue,
+                                                rel=1e-6)

@@ -161,7 +161,7 @@ class DuckDBLogs:
         obj.con.register("abkit_frame", frame)
         obj._types = None
         obj.deterministic = True
-        obj.exact_order = True
+        obj.exact_order = False
         return obj
 
     # ------------------------------------------------------------------ sources

@@ -96,7 +96,7 @@ class Comparison:
 _NONE = EffectEstimate(None, None, None, None)
 _OVERFLOW = ("the values are out of double-precision range (sums or squares overflow); "
              "rescale the metric (e.g. to thousands)")
-# a standard error below this fraction of the metric's size is floating-point noise
+# a per-unit standard deviation below this fraction of the metric's size is rounding noise
 _SE_ROUNDING = 1e-13
 
 
@@ -255,8 +255,10 @@ def compare(
     h_c, h_t = grad_fc - th * grad_gc, grad_ft - th * grad_gt
     s_c, s_t = _quad(h_c, control) / n_c, _quad(h_t, treatment) / n_t
     se = math.sqrt(s_c + s_t)
-    if se <= _SE_ROUNDING * max(abs(f_c), abs(f_t)):
-        se = s_c = s_t = 0.0  # rounding noise of a (linearised) constant, not spread
+    # a per-unit spread at the rounding level of the values is the noise of a (linearised)
+    # constant, not spread; compare per-unit sd (not se, which shrinks with n) to the values
+    if math.sqrt(max(s_c * n_c, s_t * n_t)) <= _SE_ROUNDING * max(abs(f_c), abs(f_t)):
+        se = s_c = s_t = 0.0
     df = _welch_df(s_t, s_c, n_t, n_c) if test == "welch" else None
 
     vr = None
