@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_ab_log", "write_log", "write_samples"]
+__all__ = ["make_ab_log", "make_cloudwatch_export", "write_cloudwatch_samples", "write_log",
+           "write_samples"]
 
 SCENARIOS = ("win", "null", "latency-regression", "srm")
 
@@ -113,7 +114,8 @@ def write_log(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     name = path.name.lower()
-    comp = "gzip" if name.endswith(".gz") else None
+    # mtime 0: the same data give the same bytes (no timestamp in the gzip header)
+    comp = {"method": "gzip", "mtime": 0} if name.endswith(".gz") else None
     stem = name[:-3] if comp else name
     if stem.endswith(".csv"):
         df.to_csv(path, index=False, compression=comp)
@@ -143,8 +145,64 @@ def write_samples(folder: str | Path = "data") -> list[Path]:
     ]
 
 
+def make_cloudwatch_export(
+    scenario: str = "ok", minutes: int = 60, seed: int = 5, endpoint: str = "churn-endpoint",
+    baseline: str = "blue", candidate: str = "green",
+) -> tuple[dict, dict]:
+    """A SageMaker endpoint's CloudWatch ``GetMetricData`` (queries, results) pair.
+
+    Per variant and minute: ``Invocations`` (Sum), ``Invocation5XXErrors`` (Sum),
+    ``ModelLatency`` (Average and SampleCount, microseconds). ``scenario="regression"``: the
+    candidate's 5XX rate is 1 % instead of 0.2 % and its latency is 15 % higher.
+    """
+    rng = np.random.default_rng(seed)
+    t0 = np.datetime64("2026-11-26T10:00:00")
+    stamps = [str(t0 + np.timedelta64(i, "m")) + "Z" for i in range(minutes)]
+    queries, results = [], []
+    bad = scenario == "regression"
+    for variant, share in ((baseline, 0.9), (candidate, 0.1)):
+        inv = rng.poisson(3000 * share, minutes).astype(float)
+        rate = 0.01 if (bad and variant == candidate) else 0.002
+        err = rng.binomial(inv.astype(int), rate).astype(float)
+        lat_mean = 45000.0 * (1.15 if (bad and variant == candidate) else 1.0)
+        lat = rng.normal(lat_mean, 2500.0 / np.sqrt(np.maximum(inv, 1) / 30), minutes)
+        series = [("Invocations", "Sum", inv), ("Invocation5XXErrors", "Sum", err),
+                  ("ModelLatency", "Average", np.round(lat, 1)),
+                  ("ModelLatency", "SampleCount", inv)]
+        for metric, stat, vals in series:
+            qid = f"{metric.lower()}_{stat.lower()}_{variant}"
+            queries.append({"Id": qid, "MetricStat": {
+                "Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric,
+                           "Dimensions": [{"Name": "EndpointName", "Value": endpoint},
+                                          {"Name": "VariantName", "Value": variant}]},
+                "Period": 60, "Stat": stat}, "ReturnData": True})
+            results.append({"Id": qid, "Label": f"{metric} {variant}",
+                            "Timestamps": list(reversed(stamps)),  # newest first, as AWS does
+                            "Values": [float(v) for v in reversed(vals)],
+                            "StatusCode": "Complete"})
+    q = {"MetricDataQueries": queries, "StartTime": stamps[0], "EndTime": stamps[-1]}
+    return q, {"MetricDataResults": results, "Messages": []}
+
+
+def write_cloudwatch_samples(folder: str | Path = "data/cloudwatch") -> list[Path]:
+    """Write the CloudWatch export samples (ok and regression) used by the SageMaker recipe."""
+    import json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for scenario in ("ok", "regression"):
+        q, r = make_cloudwatch_export(scenario)
+        for name, doc in (("queries", q), ("results", r)):
+            p = folder / f"{scenario}_{name}.json"
+            p.write_text(json.dumps(doc, indent=1) + "\n")
+            paths.append(p)
+    return paths
+
+
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    for p in write_samples(sys.argv[1] if len(sys.argv) > 1 else "data"):
+    target = sys.argv[1] if len(sys.argv) > 1 else "data"
+    for p in write_samples(target) + write_cloudwatch_samples(Path(target) / "cloudwatch"):
         print(p)

@@ -59,3 +59,76 @@ def test_argo_job_maps_every_verdict_to_success_or_failure(tmp_path):
     assert run(str(ROOT / "data" / "ab_latency_regression.csv")) == 1  # NO-GO -> Failed
     assert run(str(aa)) == 1                                           # INCONCLUSIVE -> Failed
     assert run(str(tmp_path / "missing.csv")) == 2                     # bad input -> Failed
+
+
+def _guardrail(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "recipes" / "sagemaker_guardrail.py"),
+                           *args, "--baseline", "blue", "--candidate", "green"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_sagemaker_guardrail_on_cloudwatch_exports(tmp_path):
+    import json as _json
+
+    cw = ROOT / "data" / "cloudwatch"
+    ok = _guardrail(str(cw / "ok_results.json"), str(cw / "ok_queries.json"))
+    assert ok.returncode == 0, ok.stderr
+    assert _json.loads(ok.stdout)["decision"] == "go"
+    bad = _guardrail(str(cw / "regression_results.json"), str(cw / "regression_queries.json"))
+    assert bad.returncode == 1
+    verdict = _json.loads(bad.stdout)
+    assert verdict["error_rate"]["regressed"] and verdict["latency_ms"]["regressed"]
+    # a few minutes of traffic: not enough to show the candidate is within its margins
+    from abkit.datasets import make_cloudwatch_export
+
+    q, r = make_cloudwatch_export("ok", minutes=3)
+    (tmp_path / "q.json").write_text(_json.dumps(q))
+    (tmp_path / "r.json").write_text(_json.dumps(r))
+    few = _guardrail(str(tmp_path / "r.json"), str(tmp_path / "q.json"))
+    assert few.returncode == 3 and _json.loads(few.stdout)["decision"] == "inconclusive"
+    # the totals match the export
+    inv = sum(v for s in r["MetricDataResults"] if s["Id"] == "invocations_sum_green"
+              for v in s["Values"])
+    assert _json.loads(few.stdout)["invocations"]["green"] == inv
+
+
+def test_sagemaker_guardrail_bad_input(tmp_path):
+    cw = ROOT / "data" / "cloudwatch"
+    (tmp_path / "broken.json").write_text("{not json")
+    r = _guardrail(str(tmp_path / "broken.json"), str(cw / "ok_queries.json"))
+    assert r.returncode == 2 and "not a JSON" in r.stderr and "Traceback" not in r.stderr
+    r = _guardrail(str(cw / "ok_results.json"), str(tmp_path / "missing.json"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "recipes" / "sagemaker_guardrail.py"),
+                        str(cw / "ok_results.json"), str(cw / "ok_queries.json"),
+                        "--baseline", "blue", "--candidate", "purple"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "variant 'purple'" in r.stderr
+
+
+def test_cloudwatch_reader_refuses_inconsistent_exports(tmp_path):
+    import json as _json
+
+    import pytest
+
+    from abkit.datasets import make_cloudwatch_export
+    from abkit.errors import InputError
+    from abkit.io.cloudwatch import read_get_metric_data
+
+    q, r = make_cloudwatch_export("ok", minutes=5)
+    (tmp_path / "q.json").write_text(_json.dumps(q))
+    series = read_get_metric_data(_write(tmp_path, "r.json", r), tmp_path / "q.json")
+    assert {s.dimensions["VariantName"] for s in series} == {"blue", "green"}
+    r["MetricDataResults"][0]["Values"].pop()
+    with pytest.raises(InputError, match="5 timestamps but 4 values"):
+        read_get_metric_data(_write(tmp_path, "r2.json", r), tmp_path / "q.json")
+    r["MetricDataResults"][0]["Id"] = "nope"
+    with pytest.raises(InputError, match="which no query"):
+        read_get_metric_data(_write(tmp_path, "r3.json", r), tmp_path / "q.json")
+
+
+def _write(folder: Path, name: str, doc: dict) -> Path:
+    import json as _json
+
+    (folder / name).write_text(_json.dumps(doc))
+    return folder / name
