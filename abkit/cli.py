@@ -130,7 +130,8 @@ def gate(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_reject
     )
 
 
-@cli.command("validate-spec")
+@cli.command("validate-spec", epilog="Exit codes: 0 valid, 2 invalid or unreadable spec, "
+                                     "4 internal error.")
 @click.argument("spec", type=click.Path())
 def validate_spec(spec) -> int:
     """Check a spec file and print what it describes (exit 0 valid, 2 invalid)."""
@@ -147,7 +148,8 @@ def simulate() -> None:
     """Write seeded synthetic logs (the sample data in data/ comes from here)."""
 
 
-@simulate.command("ab")
+@simulate.command("ab", epilog="Exit codes: 0 written, 2 bad usage (e.g. unknown extension), "
+                                "4 internal error.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Output file; the format follows the extension (.csv, .parquet, .jsonl, "
                    "optionally .gz).")
@@ -161,7 +163,12 @@ def simulate_ab(output, users, per_request, seed, scenario) -> int:
     from .datasets import make_ab_log, write_log
 
     df = make_ab_log(n_users=users, seed=seed, per_request=per_request, scenario=scenario)
-    write_log(df, output)
+    try:
+        write_log(df, output)
+    except (ValueError, OSError) as e:
+        raise AbkitError(f"cannot write {output}: {e}",
+                         "use a .csv, .tsv, .parquet or .jsonl name (optionally + .gz) in an "
+                         "existing folder") from None
     click.echo(f"wrote {len(df):,} rows to {output}", err=True)
     return ExitCode.GO
 
