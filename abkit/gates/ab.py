@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.plan import Plan, Reduced
+from ..fmt import fmt_p as _p
 from ..spec import ExperimentSpec, MetricSpec
 from ..stats import (
     Comparison,
@@ -106,10 +107,6 @@ def _fmt(x: float | None, pct: bool = False) -> str:
     if pct:
         return f"{x * 100:+.2f}%"
     return f"{x:+.4g}"
-
-
-def _p(x: float | None) -> str:
-    return "n/a" if x is None else (f"{x:.2g}" if x < 0.001 else f"{x:.3f}")
 
 
 def _effect_text(rec: ComparisonRecord) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..fmt import fmt_p as _p
+
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows"]
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
@@ -28,12 +30,6 @@ def _signed(x: float | None) -> str:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x * 100:+.2f}%"
-
-
-def _p(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:.1e}" if x < 0.001 else f"{x:.3f}"
 
 
 def _ci(ci: dict | None, fmt) -> str:
