@@ -69,7 +69,7 @@ def _as_report(report_or_data: Any, spec: Any, kwargs: dict) -> Report:
 
 
 def _failure(report: Report, headline: str, rows: list | None = None) -> AssertionError:
-    from .report.render import comparison_rows
+    from .report.render import comparison_rows, text_table
 
     doc = report.to_dict()
     lines = [headline, f"decision: {report.decision.upper()}"]
@@ -77,12 +77,7 @@ def _failure(report: Report, headline: str, rows: list | None = None) -> Asserti
     table = comparison_rows(doc)
     if rows is not None:
         table = [table[i] for i in rows]
-    head = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
-            "p", "p adj", "verdict"]
-    all_rows = [head] + table
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(head))]
-    for r in all_rows:
-        lines.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    lines += text_table(table, indent="  ", rule=False)
     return AssertionError("\n".join(lines))
 
 

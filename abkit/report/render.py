@@ -7,7 +7,8 @@ from typing import Any
 
 from ..fmt import fmt_p as _p
 
-__all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows"]
+__all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
+           "text_table"]
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
 _HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
@@ -63,6 +64,18 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def text_table(rows: list[list[str]], *, indent: str = "", rule: bool = True) -> list[str]:
+    """The comparison table as aligned text lines, header first (a dashed rule under it)."""
+    table = [_HEAD] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(_HEAD))]
+    out = []
+    for j, r in enumerate(table):
+        out.append(indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+        if j == 0 and rule:
+            out.append(indent + "  ".join("-" * w for w in widths))
+    return out
+
+
 def _data_lines(doc: dict[str, Any]) -> list[str]:
     d = doc["data"]
     rej = sum(d["rows_rejected"].values())
@@ -96,12 +109,7 @@ def render_text(doc: dict[str, Any]) -> str:
     for w in doc["warnings"]:
         out.append(f"warning: {w}")
     out.append("")
-    rows = [_HEAD] + comparison_rows(doc)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
-    for j, r in enumerate(rows):
-        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
-        if j == 0:
-            out.append("  ".join("-" * w for w in widths))
+    out += text_table(comparison_rows(doc))
     st = doc["settings"]
     out.append("")
     out.append(
