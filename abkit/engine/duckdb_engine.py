@@ -429,17 +429,19 @@ class DuckDBLogs:
             "store_rejects = true, rejects_table = '_abkit_line_rejects', "
             f"rejects_scan = '_abkit_line_scans', max_line_size = {MAX_LINE_SIZE})"
         )
+        ok = self._run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
+        return int(ok) + self._rejected_lines("_abkit_line_rejects")
+
+    def _rejected_lines(self, table: str) -> int:
+        """Distinct lines a scan stored in its rejects ``table`` (0 when it made none)."""
         import duckdb
 
-        ok = self._run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
         try:
-            bad = self.con.execute(
-                "SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line "
-                "FROM _abkit_line_rejects)"
-            ).fetchone()[0]
+            return int(self.con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM {table})"
+            ).fetchone()[0])
         except duckdb.CatalogException:  # no line was rejected, so no table was made
-            bad = 0
-        return int(ok) + int(bad)
+            return 0
 
     @staticmethod
     def _agg(v: Variable, xs: dict[str, str], ordered: bool) -> str:
@@ -484,16 +486,11 @@ class DuckDBLogs:
     def _csv_rejects(self) -> tuple[int, str]:
         if self.source.format not in ("csv", "tsv", "jsonl"):
             return 0, ""
-        try:
-            n = self.con.execute(
-                "SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM _abkit_rejects)"
-            ).fetchone()[0]
-            if not n:
-                return 0, ""
-            f, line, kind, msg = self.con.execute(
-                "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
-                "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
-            ).fetchone()
-        except Exception:  # pragma: no cover - no rejects table when nothing was rejected
+        n = self._rejected_lines("_abkit_rejects")
+        if not n:
             return 0, ""
-        return int(n), f"{f}, line {line}: {kind.lower()} ({msg})"
+        f, line, kind, msg = self.con.execute(
+            "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
+            "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
+        ).fetchone()
+        return n, f"{f}, line {line}: {kind.lower()} ({msg})"
