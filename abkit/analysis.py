@@ -9,7 +9,7 @@ from .engine.plan import Plan, Reduced, build_plan
 from .errors import InputError, RejectedRowsError
 from .gates.ab import decide_ab
 from .infer import infer_spec, pick_control
-from .spec import ExperimentSpec, load_spec
+from .spec import SEQUENTIAL_STRATEGIES, ExperimentSpec, load_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report.model import Report
@@ -185,6 +185,10 @@ def analyze(
     if on_rejected is not None and spec is None:
         sp = sp.with_(on_rejected=on_rejected)
 
+    if sp.strategy in SEQUENTIAL_STRATEGIES:
+        from .rollout.replay import replay
+
+        return replay(inp, sp, notes)
     inp.check_columns(sp)
     plan = build_plan(sp)
     reduced = inp.reduce(plan)

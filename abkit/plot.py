@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["forest_plot", "srm_plot", "report_figure"]
+__all__ = ["forest_plot", "srm_plot", "report_figure", "timeline_plot", "timeline_figure"]
 
 COLOURS = {"better": "#1a7f37", "worse": "#cf222e", "neutral": "#57606a", "margin": "#bf8700"}
 
@@ -116,4 +116,69 @@ def report_figure(report: Any, figure=None):
     ax1, ax2 = figure.subplots(1, 2, width_ratios=[2.2, 1])
     forest_plot(doc, ax=ax1)
     srm_plot(doc, ax=ax2)
+    return figure
+
+
+def timeline_plot(report: Any, metric: str, ax=None):
+    """A canary/linear metric over the looks: the cumulative estimate (candidate - control),
+    its anytime-valid confidence-sequence band, zero, the promotion margin on the harmful
+    side, and the look that decided (vertical line)."""
+    ax = _new_ax(ax)
+    doc = _doc(report)
+    looks = [x for x in doc["timeline"] if metric in x["metrics"]]
+    mins = [x["elapsed_s"] / 60.0 for x in looks]
+    est = [x["metrics"][metric]["estimate"] for x in looks]
+    lo = [(x["metrics"][metric]["ci"] or {}).get("low") for x in looks]
+    hi = [(x["metrics"][metric]["ci"] or {}).get("high") for x in looks]
+    nan = float("nan")
+    f = [nan if v is None else v for v in est]
+    ax.fill_between(mins, [nan if v is None else v for v in lo],
+                    [nan if v is None else v for v in hi], color="#8c959f", alpha=0.3,
+                    linewidth=0, label=f"{doc['settings']['confidence_level']:.0%} "
+                    "confidence sequence")
+    ax.plot(mins, f, color="#0969da", linewidth=1.5, marker="o", markersize=2.5,
+            label="cumulative estimate")
+    ax.axhline(0.0, color="#57606a", linewidth=0.8)
+    comp = next((c for c in doc["comparisons"] if c["metric"] == metric), None)
+    good = comp["good"] if comp else "increase"
+    margins = [x["metrics"][metric]["margin"] for x in looks
+               if x["metrics"][metric]["margin"] is not None]
+    if margins and margins[-1] and comp and comp["role"] != "secondary":
+        m = margins[-1] if good == "decrease" else -margins[-1]
+        ax.axhline(m, color=COLOURS["margin"], linestyle="--", linewidth=1,
+                   label="non-inferiority margin")
+    if doc.get("decided_at_look"):
+        k = doc["decided_at_look"]
+        x = doc["timeline"][k - 1]["elapsed_s"] / 60.0
+        col = {"go": COLOURS["better"], "no-go": COLOURS["worse"]}.get(doc["decision"],
+                                                                       COLOURS["neutral"])
+        ax.axvline(x, color=col, linewidth=1.5,
+                   label=f"{doc['decision'].upper()} at look {k}")
+    unit = " (relative)" if comp and comp["kind"] == "count" else ""
+    ax.set_title(_text(f"{metric}: {doc['rollout']['candidate']} - {doc['control']}{unit}"),
+                 fontsize=10)
+    ax.set_xlabel("minutes since the rollout start")
+    ax.legend(frameon=False, fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def timeline_figure(report: Any, figure=None):
+    """One :func:`timeline_plot` panel per metric; built without pyplot when ``figure`` is
+    given."""
+    if figure is None:
+        from matplotlib.figure import Figure
+
+        figure = Figure(layout="constrained")
+    doc = _doc(report)
+    names = [c["metric"] for c in doc["comparisons"]] or [None]
+    cols = min(2, len(names))
+    rows = (len(names) + cols - 1) // cols
+    figure.set_size_inches(5.2 * cols, 3.0 * rows)
+    axes = figure.subplots(rows, cols, squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        if name is not None:
+            timeline_plot(doc, name, ax=ax)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
     return figure

@@ -18,9 +18,13 @@ from .errors import SpecError
 
 __all__ = ["ExperimentSpec", "MetricSpec", "load_spec", "parse_spec"]
 
-STRATEGIES = ("ab",)
-PLANNED_STRATEGIES = ("canary", "linear", "shadow", "bluegreen")
-KINDS = ("mean", "proportion", "ratio")
+STRATEGIES = ("ab", "canary", "linear")
+SEQUENTIAL_STRATEGIES = ("canary", "linear")
+PLANNED_STRATEGIES = ("shadow", "bluegreen")
+KINDS = ("mean", "proportion", "ratio", "count", "quantile")
+SEQUENTIAL_KINDS = ("mean", "proportion", "count", "quantile")
+METHODS = ("cs", "gst")
+SPENDINGS = ("obrien-fleming", "pocock")
 ROLES = ("primary", "guardrail", "secondary")
 GOODS = ("increase", "decrease")
 GRANULARITIES = ("unit", "request")
@@ -49,6 +53,8 @@ class MetricSpec:
     good: str = "increase"
     margin: float = 0.0
     aggregate: str | None = None
+    quantile: float | None = None
+    baseline: float | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,8 +76,32 @@ class MetricSpec:
             "good": self.good,
             "margin": self.margin,
             "aggregate": self.aggregate,
+            "quantile": self.quantile,
+            "baseline": self.baseline,
         }
         return {k: v for k, v in d.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """The sequential part of a canary or linear spec (keys of the ``experiment`` table).
+
+    ``schedule`` is the parsed :class:`abkit.rollout.schedule.Schedule`; ``raw`` keeps the
+    keys as written so that the spec echoes back unchanged in reports.
+    """
+
+    timestamp_column: str
+    look_every: float
+    candidate: str
+    schedule: Any
+    start: str | None = None
+    method: str = "cs"
+    spending: str = "obrien-fleming"
+    max_samples: int | None = None
+    min_samples: int = 100
+    min_duration: float = 0.0
+    tightest_at: int = 10000
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +120,7 @@ class ExperimentSpec:
     correction: str = "holm"
     srm_threshold: float = 0.001
     on_rejected: str = "continue"
+    rollout: RolloutSpec | None = None
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -117,6 +148,8 @@ class ExperimentSpec:
             "srm_threshold": self.srm_threshold,
             "on_rejected": self.on_rejected,
         }
+        if self.rollout is not None:
+            exp.update(self.rollout.raw)
         return {
             "experiment": {k: v for k, v in exp.items() if v is not None},
             "metrics": [m.to_dict() for m in self.metrics],
@@ -134,9 +167,13 @@ _EXPERIMENT_KEYS = {
     "strategy", "name", "variant_column", "unit_column", "granularity", "control", "split",
     "alpha", "correction", "srm_threshold", "on_rejected",
 }
+_ROLLOUT_KEYS = {
+    "timestamp_column", "look_every", "candidate", "schedule", "start", "method", "spending",
+    "max_samples", "min_samples", "min_duration", "tightest_at", "instances",
+}
 _METRIC_KEYS = {
     "name", "kind", "column", "numerator", "denominator", "covariate", "role", "good",
-    "margin", "aggregate",
+    "margin", "aggregate", "quantile", "baseline",
 }
 
 
@@ -195,9 +232,10 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     exp = data.get("experiment", {}) or {}
     if not isinstance(exp, Mapping):
         raise ck.fail("experiment", "expected a table")
-    ck.unknown("experiment", set(exp), _EXPERIMENT_KEYS)
-
     strategy = exp.get("strategy", "ab")
+    sequential = strategy in SEQUENTIAL_STRATEGIES
+    ck.unknown("experiment", set(exp), _EXPERIMENT_KEYS | (_ROLLOUT_KEYS if sequential else set()))
+
     if strategy in PLANNED_STRATEGIES:
         raise ck.fail(
             "experiment.strategy",
@@ -244,10 +282,24 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     metrics = []
     names: set[str] = set()
     for i, m in enumerate(raw_metrics):
-        metrics.append(_parse_metric(ck, f"metrics[{i}]", m, granularity))
+        metrics.append(_parse_metric(ck, f"metrics[{i}]", m, granularity, strategy))
         if metrics[-1].name in names:
             raise ck.fail(f"metrics[{i}].name", f"duplicate metric name {metrics[-1].name!r}")
         names.add(metrics[-1].name)
+
+    rollout = None
+    if sequential:
+        if unit_column or granularity != "unit":
+            raise ck.fail(
+                "experiment.unit_column" if unit_column else "experiment.granularity",
+                f"a {strategy} gate treats every row as one request (traffic is split per "
+                "request); unit_column and granularity do not apply",
+                "remove the key",
+            )
+        if not any(m.role != "secondary" for m in metrics):
+            raise ck.fail("metrics", f"a {strategy} gate needs at least one metric with "
+                          "role = \"guardrail\" (or \"primary\")")
+        rollout, split, control = _parse_rollout(ck, exp, strategy, split, control)
 
     return ExperimentSpec(
         metrics=tuple(metrics),
@@ -267,6 +319,7 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         on_rejected=ck.choice(
             "experiment.on_rejected", exp.get("on_rejected"), ON_REJECTED, "continue"
         ),
+        rollout=rollout,
         source=source,
     )
 
@@ -278,12 +331,35 @@ def _label(k: Any) -> str:
     return str(k)
 
 
-def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str) -> MetricSpec:
+def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str,
+                  strategy: str = "ab") -> MetricSpec:
     if not isinstance(m, Mapping):
         raise ck.fail(path, "expected a table")
     ck.unknown(path, set(m), _METRIC_KEYS)
     name = ck.string(f"{path}.name", m.get("name"), optional=False)
     kind = ck.choice(f"{path}.kind", m.get("kind"), KINDS, None)
+    sequential = strategy in SEQUENTIAL_STRATEGIES
+    if sequential and kind not in SEQUENTIAL_KINDS:
+        raise ck.fail(f"{path}.kind", f"kind {kind!r} is not available for a {strategy} gate",
+                      f"use one of: {', '.join(SEQUENTIAL_KINDS)}")
+    if not sequential and kind in ("count", "quantile"):
+        raise ck.fail(f"{path}.kind", f"kind {kind!r} is only available for canary and "
+                      "linear gates", f"use one of: {', '.join(KINDS[:3])}")
+    quantile = None
+    if kind == "quantile":
+        q = m.get("quantile")
+        if q is None:
+            raise ck.fail(f"{path}.quantile", "a quantile metric needs quantile, e.g. 0.99")
+        quantile = ck.number(f"{path}.quantile", q, 0.5, 0.5, 0.9999)
+    elif m.get("quantile") is not None:
+        raise ck.fail(f"{path}.quantile", "quantile only applies to kind = \"quantile\"")
+    baseline = None
+    if m.get("baseline") is not None:
+        if not sequential:
+            raise ck.fail(f"{path}.baseline", "baseline only applies to canary and linear gates")
+        baseline = ck.number(f"{path}.baseline", m.get("baseline"), 0.0, -1e300, 1e300)
+    if sequential and (m.get("covariate") is not None or m.get("aggregate") is not None):
+        raise ck.fail(path, f"covariate and aggregate do not apply to a {strategy} gate")
     column = ck.string(f"{path}.column", m.get("column"))
     numerator = ck.string(f"{path}.numerator", m.get("numerator"))
     denominator = ck.string(f"{path}.denominator", m.get("denominator"))
@@ -319,7 +395,109 @@ def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str) -> MetricSp
         good=ck.choice(f"{path}.good", m.get("good"), GOODS, "increase"),
         margin=margin,
         aggregate=aggregate,
+        quantile=quantile,
+        baseline=baseline,
     )
+
+
+def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
+                   split: Mapping[str, float] | None, control: str | None):
+    """The canary/linear keys; returns (RolloutSpec, split, control)."""
+    from .rollout.schedule import constant, parse_duration, parse_schedule
+
+    raw = {k: exp[k] for k in _ROLLOUT_KEYS if k in exp}
+    ts = ck.string("experiment.timestamp_column", exp.get("timestamp_column"), optional=False)
+
+    def duration(key: str, default: float) -> float:
+        if exp.get(key) is None:
+            return default
+        try:
+            return parse_duration(exp[key])
+        except ValueError as e:
+            raise ck.fail(f"experiment.{key}", str(e)) from None
+
+    def integer(key: str, default: int | None, lo: int) -> int | None:
+        v = exp.get(key)
+        if v is None:
+            return default
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ck.fail(f"experiment.{key}", f"expected a whole number >= {lo}, got {v!r}")
+        return v
+
+    look = duration("look_every", 60.0)
+    if control is None:
+        raise ck.fail("experiment.control", f"a {strategy} gate needs control (the current "
+                      "model's variant label)")
+    candidate = exp.get("candidate")
+    if candidate is not None:
+        candidate = str(ck.string("experiment.candidate", _label(candidate)))
+    if split is not None:
+        others = [v for v in split if v != control]
+        if len(others) != 1:
+            raise ck.fail("experiment.split", f"a {strategy} gate compares one candidate with "
+                          f"the control; split names {len(split)} variants")
+        if candidate is not None and candidate != others[0]:
+            raise ck.fail("experiment.candidate", f"{candidate!r} is not in split")
+        candidate = others[0]
+    if candidate is None:
+        raise ck.fail("experiment.candidate", "name the candidate variant (candidate = "
+                      "\"...\") or give split = { <control> = ..., <candidate> = ... }")
+    if candidate == control:
+        raise ck.fail("experiment.candidate", "the candidate must differ from the control")
+    instances = integer("instances", None, 1)
+    if exp.get("schedule") is not None:
+        try:
+            schedule = parse_schedule(exp["schedule"], instances)
+        except ValueError as e:
+            raise ck.fail("experiment.schedule", str(e)) from None
+    elif split is not None:
+        total = sum(split.values())
+        schedule = constant(split[candidate] / total)
+    else:
+        raise ck.fail("experiment.schedule", f"a {strategy} gate needs the intended split: "
+                      "split = { ... } (constant) or schedule = ...",
+                      'e.g. schedule = "Linear10PercentEvery1Minute" or schedule = '
+                      '{ steps = [0.1, 0.3, 0.6], wait = "10m" }')
+    if split is None:
+        split = {control: 1.0 - schedule.steps[0][1], candidate: schedule.steps[0][1]}
+        if split[control] <= 0:
+            split = {control: 0.5, candidate: 0.5}  # all-at-once: no intended control share
+    if not any(0 < p < 1 for _, p in schedule.steps):
+        raise ck.fail("experiment.schedule", "the schedule never splits traffic between "
+                      "control and candidate, so there is nothing to compare",
+                      "an all-at-once switch is a blue/green deployment")
+    start = exp.get("start")
+    if start is not None:
+        start = str(ck.string("experiment.start", str(start)))
+        import datetime as _dt
+
+        try:
+            _dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            raise ck.fail("experiment.start", f"{start!r} is not an ISO 8601 timestamp",
+                          'e.g. start = "2026-11-20T10:00:00Z"') from None
+    method = ck.choice("experiment.method", exp.get("method"), METHODS, "cs")
+    max_samples = integer("max_samples", None, 2)
+    if method == "gst" and max_samples is None:
+        raise ck.fail("experiment.max_samples", "a group sequential design (method = \"gst\") "
+                      "needs max_samples: the planned number of requests (both variants) at "
+                      "the final look, which sets each look's information fraction")
+    rollout = RolloutSpec(
+        timestamp_column=str(ts),
+        look_every=look,
+        candidate=candidate,
+        schedule=schedule,
+        start=start,
+        method=method,
+        spending=ck.choice("experiment.spending", exp.get("spending"), SPENDINGS,
+                           "obrien-fleming"),
+        max_samples=max_samples,
+        min_samples=int(integer("min_samples", 100, 0) or 0),
+        min_duration=duration("min_duration", 0.0) if exp.get("min_duration") != 0 else 0.0,
+        tightest_at=int(integer("tightest_at", 10000, 2) or 10000),
+        raw=raw,
+    )
+    return rollout, split, control
 
 
 def load_spec(spec: str | Path | Mapping[str, Any] | ExperimentSpec) -> ExperimentSpec:

@@ -21,7 +21,8 @@ SOURCES = sorted(PKG.rglob("*.py"))
     (r"\byaml\.load\(|\byaml\.unsafe_load\(|Loader\s*=", "YAML only through safe_load"),
     (r"autoescape\s*=\s*False|\|\s*safe\b", "HTML always escaped"),
     (r"\bsubprocess\b|\bos\.system\(", "no shelling out"),
-    (r"\burllib\b|\brequests\b|\bhttp\.client\b", "no network clients"),
+    (r"\burllib\b|\bimport requests\b|\bfrom requests\b|\bhttp\.client\b|\bsocket\.",
+     "no network clients"),
 ])
 def test_source_has_no(pattern, why):
     hits = [f"{p.relative_to(PKG)}:{i}" for p in SOURCES

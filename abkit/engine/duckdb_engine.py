@@ -135,6 +135,7 @@ class DuckDBLogs:
         self.con.execute("SET preserve_insertion_order = false")
         # never fetch extensions from the network at run time (json/parquet are built in)
         self.con.execute("SET autoinstall_known_extensions = false")
+        self.con.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
         self._types: dict[str, str] | None = None
         self.deterministic = (
             deterministic if deterministic is not None
@@ -158,6 +159,7 @@ class DuckDBLogs:
             frame = frame.copy()
             for c in mixed:
                 frame[c] = frame[c].map(lambda x: None if x is None or x != x else str(x))
+        obj.con.execute("SET TimeZone = 'UTC'")
         obj.con.register("abkit_frame", frame)
         obj._types = None
         obj.deterministic = True
@@ -286,15 +288,21 @@ class DuckDBLogs:
         return self._run(f"SELECT {sel} FROM {self._scan()} {where} LIMIT {int(n)}").df()
 
     # ------------------------------------------------------------------ reduction
-    def reduce(self, plan: Plan) -> Reduced:
-        spec = plan.spec
-        cols = plan.value_columns
+    def _classified(self, spec, cols: tuple[str, ...], binary: tuple[str, ...], *,
+                    extra_select: tuple[str, ...] = (), early: tuple[str, ...] = (),
+                    late: tuple[str, ...] = (), store_rejects: bool = True,
+                    ) -> tuple[str, dict[str, str]]:
+        """SQL of every row with its variant ``_v``, unit ``_u``, values ``_x<i>`` and the
+        first rejection reason that applies, ``_r = 'reason|column'`` (NULL when used).
+
+        ``early`` checks run right after the variant checks, ``late`` ones after the value
+        checks; ``extra_select`` adds columns. Returns (sql, column -> value alias).
+        """
         num = {c: self._num_exprs(c) for c in cols}
         xs = {c: f"_x{i}" for i, c in enumerate(cols)}
         ms = {c: f"_m{i}" for i, c in enumerate(cols)}
 
-        select = [f"{self._label_expr(spec.variant_column)} AS _v"]
-        codes = list(spec.split) if spec.split is not None else None
+        select = [f"{self._label_expr(spec.variant_column)} AS _v", *extra_select]
         if spec.unit_column:
             select.append(f"{self._label_expr(spec.unit_column)} AS _u")
         for c in cols:
@@ -313,19 +321,27 @@ class DuckDBLogs:
             whens.append(f"WHEN _v NOT IN ({known}) THEN 'unknown_variant|'")
         if spec.unit_column:
             whens.append("WHEN _u IS NULL THEN 'missing_unit_id|'")
+        whens.extend(early)
         for c in cols:
             whens.append(f"WHEN {ms[c]} THEN {ql('missing_value|' + c)}")
         for c in cols:
             whens.append(f"WHEN {xs[c]} IS NULL THEN {ql('non_numeric_value|' + c)}")
         for c in cols:
             whens.append(f"WHEN NOT isfinite({xs[c]}) THEN {ql('non_finite_value|' + c)}")
-        for c in plan.binary_columns:
+        for c in binary:
             whens.append(f"WHEN {xs[c]} NOT IN (0, 1) THEN {ql('not_binary|' + c)}")
+        whens.extend(late)
         reason = "CASE " + " ".join(whens) + " END"
         classified = (
             f"(SELECT *, {reason} AS _r FROM (SELECT {', '.join(select)} FROM "
-            f"{self._scan(store_rejects=True)}))"
+            f"{self._scan(store_rejects=store_rejects)}))"
         )
+        return classified, xs
+
+    def reduce(self, plan: Plan) -> Reduced:
+        spec = plan.spec
+        codes = list(spec.split) if spec.split is not None else None
+        classified, xs = self._classified(spec, plan.value_columns, plan.binary_columns)
 
         variables = plan.variables
         zs = {v: f"_z{i}" for i, v in enumerate(variables)}
@@ -376,6 +392,31 @@ class DuckDBLogs:
                     r["_v"] = codes[int(r["_v"])]
         rows = [r for r in out if r["_cat"] is None]
         reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
+        rejected, rejected_columns, unknown, examples = self.account(
+            reasons, sum(int(r["_rows"]) for r in out))
+
+        units_by_variant: dict[str, int] = {}
+        moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
+        rows_used = 0
+        for row in rows:
+            v = row["_v"]
+            n = int(row["_n"])
+            units_by_variant[v] = n
+            rows_used += int(row["_rows"])
+            for m in plan.metrics:
+                moments[m.spec.name][v] = self._to_moments(row, m.variables, n)
+        rows_read = rows_used + sum(rejected.values())
+        red = Reduced(rows_read, rows_used, rejected, rejected_columns, units_by_variant,
+                      moments, unknown, examples)
+        red.check()
+        return red
+
+    def account(self, reasons, n_records: int):
+        """Rejection counts from ``(reason|column, variant, rows)`` triples, plus the lines the
+        CSV/JSON reader itself rejected or swallowed. ``n_records`` = rows the scan returned.
+
+        Returns (rejected, rejected_columns, unknown_variants, examples).
+        """
         rejected: dict[str, int] = {}
         rejected_columns: dict[str, dict[str, int]] = {}
         unknown: dict[str, int] = {}
@@ -393,7 +434,7 @@ class DuckDBLogs:
             rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad_lines
             examples["unparseable_line"] = example
         if self.source.format in ("csv", "tsv"):
-            records = sum(int(r["_rows"]) for r in out) + bad_lines
+            records = n_records + bad_lines
             swallowed = self._physical_lines() - records
             if swallowed > 0:
                 # a quoted field ran over line ends (an unclosed quote): those lines were
@@ -404,21 +445,7 @@ class DuckDBLogs:
                     "(an unclosed \" quote?); they were not read as rows"
                 )
 
-        units_by_variant: dict[str, int] = {}
-        moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
-        rows_used = 0
-        for row in rows:
-            v = row["_v"]
-            n = int(row["_n"])
-            units_by_variant[v] = n
-            rows_used += int(row["_rows"])
-            for m in plan.metrics:
-                moments[m.spec.name][v] = self._to_moments(row, m.variables, n)
-        rows_read = rows_used + sum(rejected.values())
-        red = Reduced(rows_read, rows_used, rejected, rejected_columns, units_by_variant,
-                      moments, unknown, examples)
-        red.check()
-        return red
+        return rejected, rejected_columns, unknown, examples
 
     def _physical_lines(self) -> int:
         """Non-blank data lines of the CSV files, read without any quoting rules."""

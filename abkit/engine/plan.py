@@ -24,6 +24,10 @@ REASONS: dict[str, str] = {
     "non_numeric_value": "a metric column is not a number",
     "non_finite_value": "a metric column is NaN or infinite",
     "not_binary": "a proportion column is not 0 or 1",
+    "missing_timestamp": "the timestamp column is null or empty",
+    "bad_timestamp": "the timestamp is neither ISO 8601 text nor epoch seconds/milliseconds",
+    "negative_count": "a count column is negative",
+    "before_start": "the timestamp is before the rollout's start",
     "unit_in_multiple_variants": "the unit's usable rows appear in more than one variant "
     "(all those rows)",
     "duplicate_unit": "the unit has more than one usable row in a per-unit log (all those "

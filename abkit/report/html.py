@@ -42,7 +42,7 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
     """Render a report document (``Report.to_dict()``) as one HTML page."""
     from markupsafe import Markup
 
-    from .render import comparison_rows
+    from .render import comparison_rows, timeline_rows
 
     figure = None
     if plots and doc["comparisons"]:
@@ -53,8 +53,22 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
         # attributes), so the markup is safe to inline
         assert not re.search(r"<script", svg, re.I)
         figure = Markup(svg)
+    tl_figure = None
+    tl_head: list[str] = []
+    tl_rows: list[list[str]] = []
+    if doc.get("timeline") is not None:
+        tl_head, tl_rows = timeline_rows(doc)
+        if plots and doc["timeline"] and doc["comparisons"]:
+            from ..plot import timeline_figure
+
+            svg = figure_svg(timeline_figure(doc))
+            assert not re.search(r"<script", svg, re.I)
+            tl_figure = Markup(svg)
     page = _env().get_template("report.html.j2").render(
         doc=doc,
+        timeline_figure=tl_figure,
+        timeline_head=tl_head,
+        timeline_rows=tl_rows,
         badge=_BADGE[doc["decision"]],
         rows=list(zip(comparison_rows(doc), doc["comparisons"])),
         figure=figure,

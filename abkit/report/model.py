@@ -11,7 +11,7 @@ from ..engine.plan import REASONS, Reduced
 from ..gates.ab import ComparisonRecord, Outcome
 from ..spec import ExperimentSpec
 
-__all__ = ["Report", "SCHEMA_VERSION"]
+__all__ = ["Report", "ReportExports", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -22,8 +22,52 @@ def _version() -> str:
     return __version__
 
 
+class ReportExports:
+    """JSON, text, Markdown, HTML and notebook display, all from ``to_dict()``."""
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
+
+    def to_text(self, width: int = 100) -> str:
+        from .render import render_text
+
+        return render_text(self.to_dict())
+
+    def to_markdown(self) -> str:
+        from .render import render_markdown
+
+        return render_markdown(self.to_dict())
+
+    def to_html(self, *, plots: bool = True) -> str:
+        """The self-contained HTML report (inline CSS and SVG, embedded JSON)."""
+        from .html import render_html
+
+        return render_html(self.to_dict(), plots=plots)
+
+    def save_html(self, path_or_file: Any, *, plots: bool = True) -> None:
+        """Write :meth:`to_html` to a path or a writable text file object."""
+        text = self.to_html(plots=plots)
+        if hasattr(path_or_file, "write"):
+            path_or_file.write(text)
+        else:
+            from pathlib import Path
+
+            Path(path_or_file).write_text(text, encoding="utf-8")
+
+    def _repr_html_(self) -> str:
+        from .render import render_html_fragment
+
+        return render_html_fragment(self.to_dict())
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
 @dataclass(frozen=True)
-class Report:
+class Report(ReportExports):
     """What abkit decided, why, and on what data.
 
     Attributes
@@ -121,9 +165,6 @@ class Report:
             "comparisons": [c.to_dict() for c in self.comparisons],
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
-
     def to_frame(self):
         """One tidy row per comparison (pandas DataFrame)."""
         import pandas as pd
@@ -140,32 +181,6 @@ class Report:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def to_text(self, width: int = 100) -> str:
-        from .render import render_text
-
-        return render_text(self.to_dict())
-
-    def to_markdown(self) -> str:
-        from .render import render_markdown
-
-        return render_markdown(self.to_dict())
-
-    def to_html(self, *, plots: bool = True) -> str:
-        """The self-contained HTML report (inline CSS and SVG, embedded JSON)."""
-        from .html import render_html
-
-        return render_html(self.to_dict(), plots=plots)
-
-    def save_html(self, path_or_file: Any, *, plots: bool = True) -> None:
-        """Write :meth:`to_html` to a path or a writable text file object."""
-        text = self.to_html(plots=plots)
-        if hasattr(path_or_file, "write"):
-            path_or_file.write(text)
-        else:
-            from pathlib import Path
-
-            Path(path_or_file).write_text(text, encoding="utf-8")
-
     def plot(self, figure=None):
         """Forest plot of the effects and the SRM check, as a two-panel Figure."""
         from ..plot import report_figure
@@ -175,14 +190,6 @@ class Report:
 
             figure = plt.figure(layout="constrained")
         return report_figure(self, figure=figure)
-
-    def _repr_html_(self) -> str:
-        from .render import render_html_fragment
-
-        return render_html_fragment(self.to_dict())
-
-    def __str__(self) -> str:
-        return self.to_text()
 
     def __repr__(self) -> str:
         return (f"<abkit.Report decision={self.decision!r} comparisons={len(self.comparisons)} "

@@ -8,7 +8,7 @@ from typing import Any
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
-           "text_table"]
+           "text_table", "timeline_rows"]
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
 _HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
@@ -76,6 +76,62 @@ def text_table(rows: list[list[str]], *, indent: str = "", rule: bool = True) ->
     return out
 
 
+def _pick_looks(doc: dict[str, Any], most: int = 16) -> list[dict | None]:
+    """Looks to show: all when few, else the first, the deciding and the last ones (None
+    marks a gap)."""
+    tl = doc.get("timeline") or []
+    if len(tl) <= most:
+        return list(tl)
+    keep = set(range(4)) | set(range(len(tl) - 4, len(tl)))
+    k = doc.get("decided_at_look")
+    if k:
+        keep |= {i for i in range(k - 3, k + 2) if 0 <= i < len(tl)}
+    out: list[dict | None] = []
+    for i in sorted(keep):
+        if out and out[-1] is not None and i - tl.index(out[-1]) > 1:
+            out.append(None)
+        out.append(tl[i])
+    return out
+
+
+def timeline_rows(doc: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and display rows of the canary/linear timeline."""
+    names = [c["metric"] for c in doc["comparisons"]]
+    ctrl, cand = doc["control"], doc["rollout"]["candidate"]
+    head = ["look", "at", "step (share)", f"n {cand} / {ctrl}"] + \
+        [f"{n} [CS]" for n in names] + ["signal", "decision"]
+    rows = []
+    for x in _pick_looks(doc):
+        if x is None:
+            rows.append(["..."] + [""] * (len(head) - 1))
+            continue
+        cells = [str(x["look"]), x["at"][11:19] if x["at"] else "",
+                 f"{x['step']} ({x['share']:.0%})",
+                 f"{x['n'].get(cand, 0):,} / {x['n'].get(ctrl, 0):,}"]
+        for n in names:
+            m = x["metrics"].get(n)
+            cells.append("n/a" if not m or m["estimate"] is None else
+                         _signed(m["estimate"]) + _ci(m["ci"], _signed))
+        cells += [x["signal"], x["decision"]]
+        rows.append(cells)
+    return head, rows
+
+
+def _timeline_text(doc: dict[str, Any]) -> list[str]:
+    head, rows = timeline_rows(doc)
+    table = [head] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    n = len(doc["timeline"])
+    k = doc.get("decided_at_look")
+    out = [f"timeline: {n} looks every {doc['rollout']['look_every_s']:g} s"
+           + (f"; decided at look {k} ({doc['decided_at']})" if k else "; no decision")]
+    for j, r in enumerate(table):
+        out.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+        if j == 0:
+            out.append("  " + "  ".join("-" * w for w in widths))
+    return out
+
+
 def _data_lines(doc: dict[str, Any]) -> list[str]:
     d = doc["data"]
     rej = sum(d["rows_rejected"].values())
@@ -94,7 +150,9 @@ def _data_lines(doc: dict[str, Any]) -> list[str]:
     s = doc["srm"]
     exp = ", ".join(f"{k} {v:.1%}" for k, v in s["expected"].items())
     status = "passed" if s["passed"] else "FAILED"
-    lines.append(f"units: {units}; SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
+    what = "rows" if doc.get("timeline") is not None else "units"
+    seq = "sequential " if doc.get("timeline") is not None else ""
+    lines.append(f"{what}: {units}; {seq}SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
     return lines
 
 
@@ -112,6 +170,15 @@ def render_text(doc: dict[str, Any]) -> str:
     out += text_table(comparison_rows(doc))
     st = doc["settings"]
     out.append("")
+    if doc.get("timeline") is not None:
+        out += _timeline_text(doc)
+        out.append("")
+        out.append(
+            f"alpha {st['alpha']:g}: anytime-valid {st['confidence_level']:.0%} confidence "
+            f"sequences; rollback tests one-sided at {st['alpha_rollback']:.3g} "
+            f"(Bonferroni over gating metrics); effects are candidate - control"
+        )
+        return "\n".join(out) + "\n"
     out.append(
         f"alpha {st['alpha']:g}, {st['confidence_level']:.0%} CIs, correction "
         f"{st['correction']}; effects are treatment - control"
@@ -135,6 +202,17 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for r in comparison_rows(doc):
         out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
     out.append("")
+    if doc.get("timeline") is not None:
+        head, rows = timeline_rows(doc)
+        out.append("<details><summary>timeline</summary>")
+        out.append("")
+        out.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
+        out.append("|" + "---|" * len(head))
+        for r in rows:
+            out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
+        out.append("")
+        out.append("</details>")
+        out.append("")
     out += [f"<sub>{_md_escape(line.strip())}</sub><br>" for line in _data_lines(doc)]
     return "\n".join(out) + "\n"
 
