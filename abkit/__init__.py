@@ -3,7 +3,10 @@
 Public API (imports are lazy so that ``abkit --help`` and the pytest plugin stay fast):
 
 - :func:`analyze` — read logs (files or a DataFrame), account for every row, reduce, test
-  and decide; returns a :class:`~abkit.report.model.Report`.
+  and decide; returns a :class:`~abkit.report.model.Report` (A/B), a
+  :class:`~abkit.report.rollout.RolloutReport` (canary, linear) or a shadow / blue-green
+  report, all with the same export methods.
+- :class:`RolloutMonitor` — the canary / linear gate fed batch by batch.
 - :func:`load_spec` / :class:`ExperimentSpec` — experiment specs (TOML or YAML).
 - :class:`ExitCode` — the CLI's stable exit codes.
 - :mod:`abkit.stats` — pure statistics on sufficient statistics.
@@ -22,6 +25,8 @@ __all__ = [
     "ExperimentSpec",
     "InputError",
     "Report",
+    "RolloutMonitor",
+    "RolloutReport",
     "SpecError",
     "__version__",
     "analyze",
@@ -31,6 +36,8 @@ __all__ = [
 _LAZY = {
     "analyze": ("abkit.analysis", "analyze"),
     "Report": ("abkit.report.model", "Report"),
+    "RolloutReport": ("abkit.report.rollout", "RolloutReport"),
+    "RolloutMonitor": ("abkit.rollout.monitor", "RolloutMonitor"),
     "ExperimentSpec": ("abkit.spec", "ExperimentSpec"),
     "load_spec": ("abkit.spec", "load_spec"),
     "ExitCode": ("abkit.errors", "ExitCode"),
@@ -43,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .analysis import analyze
     from .errors import AbkitError, ExitCode, InputError, SpecError
     from .report.model import Report
+    from .report.rollout import RolloutReport
+    from .rollout.monitor import RolloutMonitor
     from .spec import ExperimentSpec, load_spec
 
 

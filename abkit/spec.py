@@ -18,9 +18,17 @@ from .errors import SpecError
 
 __all__ = ["ExperimentSpec", "MetricSpec", "load_spec", "parse_spec"]
 
-STRATEGIES = ("ab", "canary", "linear")
+STRATEGIES = ("ab", "canary", "linear", "shadow", "bluegreen")
 SEQUENTIAL_STRATEGIES = ("canary", "linear")
-PLANNED_STRATEGIES = ("shadow", "bluegreen")
+PLANNED_STRATEGIES: tuple[str, ...] = ()
+SHADOW_METRICS = {  # name -> (kind, good)
+    "auc": ("quality", "increase"), "accuracy": ("quality", "increase"),
+    "brier": ("quality", "decrease"), "log_loss": ("quality", "decrease"),
+    "latency_p50": ("latency", "decrease"), "latency_p95": ("latency", "decrease"),
+    "latency_p99": ("latency", "decrease"), "error_rate": ("errors", "decrease"),
+    "bias_dppl": ("bias", "decrease"),
+}
+INPUT_FORMATS = ("sagemaker-capture", "log")
 KINDS = ("mean", "proportion", "ratio", "count", "quantile")
 SEQUENTIAL_KINDS = ("mean", "proportion", "count", "quantile")
 METHODS = ("cs", "gst")
@@ -105,6 +113,57 @@ class RolloutSpec:
 
 
 @dataclass(frozen=True)
+class ShadowSpec:
+    """The shadow-test keys of the ``experiment`` table (see the README's shadow section).
+
+    Paths (``labels``, ``cloudwatch``, ``endpoint_config``) are resolved against ``base``,
+    the spec file's folder (the working directory for a spec given as a dict).
+    """
+
+    input_format: str
+    live: str
+    candidate: str
+    labels: str | None = None
+    threshold: float = 0.5
+    features: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    output_field: str | None = None
+    id_column: str = "request_id"
+    score_column: str = "score"
+    label_column: str | None = None
+    latency_column: str | None = None
+    error_column: str | None = None
+    timestamp_column: str | None = None
+    group: str | None = None
+    cloudwatch: str | None = None
+    endpoint_config: str | None = None
+    min_labelled_pairs: int = 200
+    base: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def path(self, value: str | None) -> Path | None:
+        if value is None:
+            return None
+        p = Path(value)
+        return p if p.is_absolute() or self.base is None else Path(self.base) / p
+
+
+@dataclass(frozen=True)
+class BlueGreenSpec:
+    """The blue/green keys of the ``experiment`` table."""
+
+    timestamp_column: str
+    blue: str
+    green: str
+    switch_at: str | None = None
+    window: float | None = None
+    exclude: float = 0.0
+    look_every: float = 60.0
+    tightest_at: int = 10000
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
 class ExperimentSpec:
     """A whole experiment: columns, variants and design, metrics, and decision settings."""
 
@@ -121,6 +180,8 @@ class ExperimentSpec:
     srm_threshold: float = 0.001
     on_rejected: str = "continue"
     rollout: RolloutSpec | None = None
+    shadow: ShadowSpec | None = None
+    bluegreen: BlueGreenSpec | None = None
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -148,8 +209,9 @@ class ExperimentSpec:
             "srm_threshold": self.srm_threshold,
             "on_rejected": self.on_rejected,
         }
-        if self.rollout is not None:
-            exp.update(self.rollout.raw)
+        for part in (self.rollout, self.shadow, self.bluegreen):
+            if part is not None:
+                exp.update(part.raw)
         return {
             "experiment": {k: v for k, v in exp.items() if v is not None},
             "metrics": [m.to_dict() for m in self.metrics],
@@ -170,6 +232,16 @@ _EXPERIMENT_KEYS = {
 _ROLLOUT_KEYS = {
     "timestamp_column", "look_every", "candidate", "schedule", "start", "method", "spending",
     "max_samples", "min_samples", "min_duration", "tightest_at", "instances",
+}
+_SHADOW_KEYS = {
+    "input_format", "live", "candidate", "labels", "threshold", "features", "categorical",
+    "output_field", "id_column", "score_column", "label_column", "latency_column",
+    "error_column", "timestamp_column", "group", "cloudwatch", "endpoint_config",
+    "min_labelled_pairs",
+}
+_BLUEGREEN_KEYS = {
+    "timestamp_column", "blue", "green", "switch_at", "window", "exclude", "look_every",
+    "tightest_at",
 }
 _METRIC_KEYS = {
     "name", "kind", "column", "numerator", "denominator", "covariate", "role", "good",
@@ -234,7 +306,11 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         raise ck.fail("experiment", "expected a table")
     strategy = exp.get("strategy", "ab")
     sequential = strategy in SEQUENTIAL_STRATEGIES
-    ck.unknown("experiment", set(exp), _EXPERIMENT_KEYS | (_ROLLOUT_KEYS if sequential else set()))
+    extra = {"shadow": _SHADOW_KEYS, "bluegreen": _BLUEGREEN_KEYS}.get(
+        strategy, _ROLLOUT_KEYS if sequential else set())
+    ck.unknown("experiment", set(exp), _EXPERIMENT_KEYS | extra)
+    if strategy == "shadow":
+        return _parse_shadow(ck, exp, data, source)
 
     if strategy in PLANNED_STRATEGIES:
         raise ck.fail(
@@ -281,6 +357,9 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         raise ck.fail("metrics", "expected an array of tables ([[metrics]] in TOML)")
     metrics = []
     names: set[str] = set()
+    if strategy == "bluegreen" and unit_column:
+        raise ck.fail("experiment.unit_column", "a blue/green analysis compares requests "
+                      "before and after the switch; unit_column does not apply")
     for i, m in enumerate(raw_metrics):
         metrics.append(_parse_metric(ck, f"metrics[{i}]", m, granularity, strategy))
         if metrics[-1].name in names:
@@ -300,6 +379,13 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
             raise ck.fail("metrics", f"a {strategy} gate needs at least one metric with "
                           "role = \"guardrail\" (or \"primary\")")
         rollout, split, control = _parse_rollout(ck, exp, strategy, split, control)
+    bluegreen = None
+    if strategy == "bluegreen":
+        bluegreen = _parse_bluegreen(ck, exp)
+        control = bluegreen.blue
+        split = None
+        if not metrics:
+            raise ck.fail("metrics", "a blue/green analysis needs at least one metric")
 
     return ExperimentSpec(
         metrics=tuple(metrics),
@@ -320,6 +406,7 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
             "experiment.on_rejected", exp.get("on_rejected"), ON_REJECTED, "continue"
         ),
         rollout=rollout,
+        bluegreen=bluegreen,
         source=source,
     )
 
@@ -535,3 +622,133 @@ def load_spec(spec: str | Path | Mapping[str, Any] | ExperimentSpec) -> Experime
         )
     return parse_spec(data, source=str(path))
 
+
+
+def _strings(ck: _Checker, path: str, v: Any) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+        raise ck.fail(path, "expected a list of non-empty strings")
+    if len(set(v)) != len(v):
+        raise ck.fail(path, "names must be unique")
+    return tuple(v)
+
+
+def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
+                  source: str | None) -> ExperimentSpec:
+    raw = {k: exp[k] for k in _SHADOW_KEYS if k in exp}
+    fmt = ck.choice("experiment.input_format", exp.get("input_format"), INPUT_FORMATS, "log")
+    live = ck.string("experiment.live", exp.get("live"), optional=False)
+    cand = ck.string("experiment.candidate", exp.get("candidate"), optional=False)
+    if live == cand:
+        raise ck.fail("experiment.candidate", "live and candidate must differ")
+    features = _strings(ck, "experiment.features", exp.get("features"))
+    categorical = _strings(ck, "experiment.categorical", exp.get("categorical"))
+    unknown = [c for c in categorical if c not in features]
+    if unknown:
+        raise ck.fail("experiment.categorical", f"{', '.join(unknown)} not in features")
+    group = ck.string("experiment.group", exp.get("group"))
+    if group is not None and fmt == "sagemaker-capture" and group not in features:
+        raise ck.fail("experiment.group", f"{group!r} is not one of the features",
+                      "the bias group must be an input feature of the captured requests")
+    mlp = exp.get("min_labelled_pairs", 200)
+    if isinstance(mlp, bool) or not isinstance(mlp, int) or mlp < 2:
+        raise ck.fail("experiment.min_labelled_pairs", f"expected a whole number >= 2, got {mlp!r}")
+    shadow = ShadowSpec(
+        input_format=fmt, live=str(live), candidate=str(cand),
+        labels=ck.string("experiment.labels", exp.get("labels")),
+        threshold=ck.number("experiment.threshold", exp.get("threshold"), 0.5, 0, 1),
+        features=features, categorical=categorical,
+        output_field=ck.string("experiment.output_field", exp.get("output_field")),
+        id_column=ck.string("experiment.id_column", exp.get("id_column")) or "request_id",
+        score_column=ck.string("experiment.score_column", exp.get("score_column")) or "score",
+        label_column=ck.string("experiment.label_column", exp.get("label_column")),
+        latency_column=ck.string("experiment.latency_column", exp.get("latency_column")),
+        error_column=ck.string("experiment.error_column", exp.get("error_column")),
+        timestamp_column=ck.string("experiment.timestamp_column", exp.get("timestamp_column")),
+        group=group,
+        cloudwatch=ck.string("experiment.cloudwatch", exp.get("cloudwatch")),
+        endpoint_config=ck.string("experiment.endpoint_config", exp.get("endpoint_config")),
+        min_labelled_pairs=mlp,
+        base=str(Path(source).parent) if source else None,
+        raw=raw,
+    )
+    raw_metrics = data.get("metrics", [])
+    if not isinstance(raw_metrics, list):
+        raise ck.fail("metrics", "expected an array of tables ([[metrics]] in TOML)")
+    metrics = []
+    for i, m in enumerate(raw_metrics):
+        path = f"metrics[{i}]"
+        if not isinstance(m, Mapping):
+            raise ck.fail(path, "expected a table")
+        ck.unknown(path, set(m), {"name", "role", "margin", "kind", "good"})
+        name = ck.string(f"{path}.name", m.get("name"), optional=False)
+        if name not in SHADOW_METRICS:
+            raise ck.fail(f"{path}.name", f"{name!r} is not a shadow-test metric",
+                          f"one of: {', '.join(SHADOW_METRICS)}")
+        kind, good = SHADOW_METRICS[str(name)]
+        if m.get("kind") not in (None, kind) or m.get("good") not in (None, good):
+            raise ck.fail(path, f"{name} is kind = {kind!r}, good = {good!r}; leave them out")
+        if any(x.name == name for x in metrics):
+            raise ck.fail(f"{path}.name", f"duplicate metric name {name!r}")
+        role = ck.choice(f"{path}.role", m.get("role"), ("guardrail", "secondary"), "guardrail")
+        margin = ck.number(f"{path}.margin", m.get("margin"), 0.0, 0.0, 10.0)
+        metrics.append(MetricSpec(name=str(name), kind=kind, role=role, good=good,
+                                  margin=margin))
+    return ExperimentSpec(
+        metrics=tuple(metrics), strategy="shadow",
+        name=ck.string("experiment.name", exp.get("name")),
+        variant_column=ck.string("experiment.variant_column", exp.get("variant_column"))
+        or "variant",
+        control=str(live),
+        alpha=ck.number("experiment.alpha", exp.get("alpha"), 0.05, 0, 0.5, lo_open=True),
+        srm_threshold=ck.number("experiment.srm_threshold", exp.get("srm_threshold"), 0.001, 0,
+                                0.5, lo_open=True),
+        on_rejected=ck.choice("experiment.on_rejected", exp.get("on_rejected"), ON_REJECTED,
+                              "continue"),
+        shadow=shadow,
+        source=source,
+    )
+
+
+def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
+    from .rollout.schedule import parse_duration
+
+    raw = {k: exp[k] for k in _BLUEGREEN_KEYS if k in exp}
+
+    def duration(key: str, default: float | None) -> float | None:
+        if exp.get(key) is None:
+            return default
+        if exp[key] == 0 and key == "exclude":
+            return 0.0
+        try:
+            return parse_duration(exp[key])
+        except ValueError as e:
+            raise ck.fail(f"experiment.{key}", str(e)) from None
+
+    blue = exp.get("blue", exp.get("control"))
+    blue = ck.string("experiment.blue", None if blue is None else _label(blue), optional=False)
+    green = ck.string("experiment.green", None if exp.get("green") is None
+                      else _label(exp["green"]), optional=False)
+    if blue == green:
+        raise ck.fail("experiment.green", "blue and green must differ")
+    switch = exp.get("switch_at")
+    if switch is not None:
+        import datetime as _dt
+
+        try:
+            _dt.datetime.fromisoformat(str(switch).replace("Z", "+00:00"))
+        except ValueError:
+            raise ck.fail("experiment.switch_at", f"{switch!r} is not an ISO 8601 timestamp",
+                          'e.g. switch_at = "2026-11-20T12:00:00Z"') from None
+    tight = exp.get("tightest_at", 10000)
+    if isinstance(tight, bool) or not isinstance(tight, int) or tight < 2:
+        raise ck.fail("experiment.tightest_at", f"expected a whole number >= 2, got {tight!r}")
+    return BlueGreenSpec(
+        timestamp_column=str(ck.string("experiment.timestamp_column",
+                                       exp.get("timestamp_column"), optional=False)),
+        blue=str(blue), green=str(green),
+        switch_at=None if switch is None else str(switch),
+        window=duration("window", None), exclude=duration("exclude", 0.0) or 0.0,
+        look_every=duration("look_every", 60.0) or 60.0, tightest_at=tight, raw=raw,
+    )
