@@ -5,17 +5,32 @@
 metric, statistic and dimensions (SageMaker: ``EndpointName``, ``VariantName``) of each Id are
 in the queries file (``MetricDataQueries[].MetricStat``). Timestamps and values pair up by
 position.
+
+Also here: :func:`read_endpoint_config` (``aws sagemaker describe-endpoint-config`` output:
+the intended split between production variants and the shadow variants' weights) and
+:func:`variant_metrics` (per-variant totals of ``Invocations``, ``Invocation4XXErrors``,
+``Invocation5XXErrors`` and per-period ``ModelLatency`` summaries, converted from the
+microseconds CloudWatch stores to milliseconds).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
 
 from ..errors import InputError
+from ..stats.results import Diagnostic
 
-__all__ = ["MetricSeries", "read_get_metric_data"]
+__all__ = [
+    "EndpointConfig", "LatencyPeriod", "MetricSeries", "VariantConfig", "VariantMetrics",
+    "read_endpoint_config", "read_get_metric_data", "variant_metrics",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,8 @@ class MetricSeries:
     timestamps: tuple[str, ...]
     values: tuple[float, ...]
     status: str
+    namespace: str = ""
+    label: str = ""
 
 
 def _load(path: str | Path, what: str) -> dict:
@@ -61,6 +78,8 @@ def read_get_metric_data(results: str | Path, queries: str | Path) -> list[Metri
         by_id[q["Id"]] = q
     out = []
     for i, r in enumerate(res.get("MetricDataResults", [])):
+        if not isinstance(r, dict):
+            raise InputError(f"{results}: MetricDataResults[{i}] is not an object")
         rid = r.get("Id")
         q = by_id.get(rid)
         if q is None:
@@ -90,5 +109,339 @@ def read_get_metric_data(results: str | Path, queries: str | Path) -> list[Metri
             timestamps=tuple(str(t) for t in ts),
             values=values,
             status=str(r.get("StatusCode", "")),
+            namespace=str(metric.get("Namespace", "")),
+            label=str(r.get("Label", "")),
         ))
+    return out
+
+
+# --------------------------------------------------------------------------- endpoint config
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """One production or shadow variant of an endpoint configuration.
+
+    ``weight`` is ``InitialVariantWeight``; the SageMaker API reference (ProductionVariant)
+    says it defaults to 1.0 when unspecified, and so does this reader.
+    """
+
+    name: str
+    model_name: str | None
+    weight: float
+    instance_type: str | None
+    instance_count: int | None
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """An endpoint configuration: variants, the intended split and the shadow sampling.
+
+    Attributes
+    ----------
+    intended_split : dict or None
+        Production variant -> its weight divided by the sum of the production weights
+        (the API reference: "the traffic to a production variant is determined by the
+        ratio of the VariantWeight to the sum of all VariantWeight values across all
+        ProductionVariants"). ``None`` when every weight is 0 (diagnostic
+        ``ALL_WEIGHTS_ZERO``).
+    shadow_sampling : dict
+        Shadow variant -> its weight divided by the sum of the production weights: the
+        share of production requests copied to it, as we read SageMaker's shadow variants
+        (the weight ratio; the API reference says only that shadow variants get
+        "production traffic replicated from the model specified on ProductionVariants", so
+        this ratio is an interpretation, not a quoted rule). A value above 1 gets the
+        diagnostic ``SHADOW_WEIGHT_ABOVE_PRODUCTION``. The raw weights are in ``shadow``.
+    """
+
+    name: str | None
+    production: tuple[VariantConfig, ...]
+    shadow: tuple[VariantConfig, ...]
+    intended_split: dict[str, float] | None
+    shadow_sampling: dict[str, float]
+    data_capture: dict[str, Any] | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        def v(x: VariantConfig) -> dict[str, Any]:
+            return {"name": x.name, "model_name": x.model_name, "weight": x.weight,
+                    "instance_type": x.instance_type, "instance_count": x.instance_count}
+
+        return {"name": self.name, "production": [v(x) for x in self.production],
+                "shadow": [v(x) for x in self.shadow], "intended_split": self.intended_split,
+                "shadow_sampling": self.shadow_sampling,
+                "diagnostics": [d.to_dict() for d in self.diagnostics]}
+
+
+def _variants(doc: dict, key: str, path: Path, required: bool) -> list[VariantConfig]:
+    raw = doc.get(key)
+    if raw is None:
+        if required:
+            raise InputError(f"{path}: no {key} list",
+                             "give the output of `aws sagemaker describe-endpoint-config`")
+        return []
+    if not isinstance(raw, list) or (required and not raw):
+        raise InputError(f"{path}: {key} must be a non-empty list of variants")
+    out = []
+    for i, v in enumerate(raw):
+        where = f"{path}: {key}[{i}]"
+        if not isinstance(v, dict):
+            raise InputError(f"{where} is not an object")
+        name = v.get("VariantName")
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"{where}.VariantName is missing or empty")
+        w = v.get("InitialVariantWeight", 1.0)
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) \
+                or w < 0:
+            raise InputError(f"{where}.InitialVariantWeight is {w!r}; expected a number >= 0")
+        n = v.get("InitialInstanceCount")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise InputError(f"{where}.InitialInstanceCount is {n!r}; expected a whole "
+                             "number >= 0")
+        model = v.get("ModelName")
+        itype = v.get("InstanceType")
+        out.append(VariantConfig(name, str(model) if model is not None else None, float(w),
+                                 str(itype) if itype is not None else None, n))
+    return out
+
+
+def read_endpoint_config(path: str | Path) -> EndpointConfig:
+    """Read ``aws sagemaker describe-endpoint-config`` JSON output.
+
+    Keys read: ``EndpointConfigName``, ``ProductionVariants`` (required, non-empty),
+    ``ShadowProductionVariants`` (optional), each with ``VariantName`` (required),
+    ``ModelName``, ``InitialVariantWeight`` (default 1.0, must be >= 0),
+    ``InitialInstanceCount``, ``InstanceType``; ``DataCaptureConfig`` is kept as given.
+    Malformed files raise InputError naming the file and the key. See
+    :class:`EndpointConfig` for the intended split and the shadow sampling share.
+    """
+    p = Path(path)
+    doc = _load(p, "endpoint configuration (describe-endpoint-config)")
+    prod = _variants(doc, "ProductionVariants", p, True)
+    shadow = _variants(doc, "ShadowProductionVariants", p, False)
+    names = [v.name for v in prod + shadow]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{p}: variant name(s) {', '.join(dup)} occur more than once",
+                         "variant names must be unique within an endpoint configuration")
+    name = doc.get("EndpointConfigName")
+    if name is not None and not isinstance(name, str):
+        raise InputError(f"{p}: EndpointConfigName is not a string")
+    dc = doc.get("DataCaptureConfig")
+    if dc is not None and not isinstance(dc, dict):
+        raise InputError(f"{p}: DataCaptureConfig is not an object")
+    diags = []
+    total = sum(v.weight for v in prod)
+    if total > 0:
+        split = {v.name: v.weight / total for v in prod}
+        sampling = {v.name: v.weight / total for v in shadow}
+    else:
+        split = None
+        sampling = {}
+        diags.append(Diagnostic("ALL_WEIGHTS_ZERO", "every production variant has weight "
+                                "0, so the intended split is undefined"))
+    over = [k for k, s in sampling.items() if s > 1]
+    if over:
+        diags.append(Diagnostic("SHADOW_WEIGHT_ABOVE_PRODUCTION",
+                                f"shadow variant(s) {', '.join(over)} weigh more than the "
+                                "production variants together"))
+    return EndpointConfig(name, tuple(prod), tuple(shadow), split, sampling, dc, tuple(diags))
+
+
+# --------------------------------------------------------------------------- variant metrics
+
+_METRICS = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency")
+# statistics whose value is a latency (converted to ms) / a count or percentage (not)
+_TIME_STAT = re.compile(r"^(average|minimum|maximum|sum|iqm|p\d+(\.\d+)?|(tm|wm|ts)\S*)$",
+                        re.IGNORECASE)
+_COUNT_STAT = re.compile(r"^(samplecount|(tc|pr)\S*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LatencyPeriod:
+    """One period of ModelLatency: its start, SampleCount, and the other statistics in ms.
+
+    ``stats`` holds only the statistics that have a value at this timestamp; value-type
+    statistics (Average, Minimum, Maximum, Sum, pNN, TM/WM/TS) are in milliseconds,
+    count-type ones (TCnn, PRnn) as CloudWatch gives them.
+    """
+
+    timestamp: pd.Timestamp
+    sample_count: float | None
+    stats: dict[str, float]
+
+
+@dataclass(frozen=True)
+class VariantMetrics:
+    """CloudWatch metrics of one endpoint variant.
+
+    Totals are the Sum statistic added over the exported periods (``None`` when that metric
+    was not exported with Sum; diagnostic ``METRIC_MISSING``). ``latency`` has one
+    :class:`LatencyPeriod` per timestamp at which any ModelLatency statistic has a value,
+    sorted by time; ``missing_periods[stat]`` lists the timestamps at which ``stat`` has no
+    value although another latency statistic does (reported, never filled in). Latency is
+    converted from ``latency_source_unit`` (microseconds, as CloudWatch stores SageMaker's
+    ModelLatency) to ``latency_unit`` (ms).
+    """
+
+    endpoint: str | None
+    variant: str
+    invocations: float | None
+    errors_4xx: float | None
+    errors_5xx: float | None
+    latency: tuple[LatencyPeriod, ...]
+    latency_stats: tuple[str, ...]
+    period_seconds: dict[str, int]
+    missing_periods: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
+    latency_unit: str = "ms"
+    latency_source_unit: str = "microseconds"
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint, "variant": self.variant,
+            "invocations": self.invocations, "errors_4xx": self.errors_4xx,
+            "errors_5xx": self.errors_5xx, "latency_unit": self.latency_unit,
+            "latency_source_unit": self.latency_source_unit,
+            "latency_stats": list(self.latency_stats),
+            "period_seconds": dict(self.period_seconds),
+            "latency": [{"timestamp": p.timestamp.isoformat(), "sample_count": p.sample_count,
+                         **p.stats} for p in self.latency],
+            "missing_periods": {k: [t.isoformat() for t in v]
+                                for k, v in self.missing_periods.items()},
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+def _points(s: MetricSeries) -> dict[pd.Timestamp, float]:
+    try:
+        ts = pd.to_datetime(list(s.timestamps), utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        raise InputError(f"series {s.id!r} has a timestamp that is not ISO 8601") from None
+    return dict(zip(ts, s.values))
+
+
+def _combine(found: list[MetricSeries], what: str) -> tuple[dict[pd.Timestamp, float], int]:
+    """Merge the series of one variant/metric/statistic by timestamp (pages of one query,
+    or the same query twice); conflicting values at one timestamp are an error."""
+    periods = {s.period for s in found}
+    if len(periods) > 1:
+        raise InputError(f"{what} is exported at several periods ({sorted(periods)} s, "
+                         f"series {', '.join(s.id for s in found)})",
+                         "export one period per metric and statistic")
+    merged: dict[pd.Timestamp, float] = {}
+    for s in found:
+        for t, v in _points(s).items():
+            if t in merged and merged[t] != v:
+                raise InputError(f"{what} has two different values at {t.isoformat()} "
+                                 f"(series {', '.join(x.id for x in found)})",
+                                 "export each metric and statistic once")
+            merged[t] = v
+    return merged, periods.pop()
+
+
+def variant_metrics(series: Iterable[MetricSeries],
+                    endpoint: str | None = None) -> dict[str, VariantMetrics]:
+    """Per-variant totals and latency periods from :func:`read_get_metric_data` output.
+
+    Uses the SageMaker invocation metrics (AWS/SageMaker namespace, dimensions EndpointName
+    and VariantName; SageMaker developer guide, "SageMaker AI endpoint invocation metrics"):
+    ``Invocations``, ``Invocation4XXErrors`` and ``Invocation5XXErrors`` with the Sum
+    statistic (added over periods), and ``ModelLatency`` (microseconds) with any of
+    SampleCount, Average, Minimum, Maximum and percentiles, kept per period and converted to
+    milliseconds. Series of other metrics, without a VariantName dimension, or of another
+    endpoint are left out and named in the diagnostic ``IGNORED_SERIES``; ``PartialData``
+    results give ``PARTIAL_DATA`` (more pages exist). Raises InputError when the series span
+    several endpoints and ``endpoint`` is not given, or when one statistic comes at several
+    periods or with conflicting values.
+    """
+    series = list(series)
+    ignored: list[str] = []
+    kept: list[MetricSeries] = []
+    eps = set()
+    for s in series:
+        if s.metric not in _METRICS or "VariantName" not in s.dimensions or \
+                (s.namespace and s.namespace != "AWS/SageMaker"):
+            ignored.append(s.id)
+            continue
+        ep = s.dimensions.get("EndpointName")
+        if endpoint is not None and ep != endpoint:
+            ignored.append(s.id)
+            continue
+        eps.add(ep)
+        kept.append(s)
+    if endpoint is None and len(eps) > 1:
+        raise InputError(f"the export covers several endpoints "
+                         f"({', '.join(sorted(str(e) for e in eps))})",
+                         "pass endpoint= to pick one")
+    by_var: dict[str, list[MetricSeries]] = {}
+    for s in kept:
+        by_var.setdefault(s.dimensions["VariantName"], []).append(s)
+    out: dict[str, VariantMetrics] = {}
+    for var in sorted(by_var):
+        ss = by_var[var]
+        diags: list[Diagnostic] = []
+        groups: dict[tuple[str, str], list[MetricSeries]] = {}
+        for s in ss:
+            groups.setdefault((s.metric, s.stat), []).append(s)
+        partial = sorted(s.id for s in ss if s.status == "PartialData")
+        if partial:
+            diags.append(Diagnostic("PARTIAL_DATA", f"series {', '.join(partial)} are "
+                                    "PartialData: fetch the remaining pages (NextToken)"))
+        periods: dict[str, int] = {}
+        totals: dict[str, float | None] = {}
+        for m in _METRICS[:3]:
+            g = groups.get((m, "Sum"))
+            if not g:
+                totals[m] = None
+                others = sorted(st for (mm, st) in groups if mm == m)
+                diags.append(Diagnostic("METRIC_MISSING", f"{m} (Sum) was not exported"
+                                        + (f" (only {', '.join(others)})" if others else "")))
+                continue
+            pts, per = _combine(g, f"{var}: {m} (Sum)")
+            totals[m] = float(sum(pts.values()))
+            periods[m] = per
+        lat: dict[str, dict[pd.Timestamp, float]] = {}
+        lat_per = set()
+        for (m, st), g in groups.items():
+            if m != "ModelLatency":
+                continue
+            if not (_TIME_STAT.match(st) or _COUNT_STAT.match(st)):
+                diags.append(Diagnostic("UNKNOWN_STAT", f"ModelLatency {st!r} is not a "
+                                        "statistic abkit knows; left out"))
+                continue
+            pts, per = _combine(g, f"{var}: ModelLatency ({st})")
+            lat_per.add(per)
+            div = 1000.0 if _TIME_STAT.match(st) else 1.0  # microseconds -> ms
+            lat[st] = {t: v / div for t, v in pts.items()}
+        if len(lat_per) > 1:
+            raise InputError(f"{var}: ModelLatency statistics come at different periods "
+                             f"({sorted(lat_per)} s), so their periods cannot line up",
+                             "export every latency statistic with the same Period")
+        if lat_per:
+            periods["ModelLatency"] = lat_per.pop()
+        else:
+            diags.append(Diagnostic("METRIC_MISSING", "ModelLatency was not exported"))
+        stamps = sorted(set().union(*[set(v) for v in lat.values()])) if lat else []
+        missing = {st: tuple(t for t in stamps if t not in pts) for st, pts in lat.items()}
+        missing = {k: v for k, v in missing.items() if v}
+        if missing:
+            diags.append(Diagnostic("LATENCY_PERIODS_MISSING", "; ".join(
+                f"{st}: {len(v)} of {len(stamps)} periods have no value"
+                for st, v in sorted(missing.items()))))
+        rows = tuple(LatencyPeriod(
+            t, lat["SampleCount"].get(t) if "SampleCount" in lat else None,
+            {st: pts[t] for st, pts in sorted(lat.items()) if st != "SampleCount" and t in pts})
+            for t in stamps)
+        if ignored:
+            diags.append(Diagnostic("IGNORED_SERIES", f"{len(ignored)} series not used "
+                                    f"(other metrics, endpoints or no VariantName): "
+                                    f"{', '.join(ignored[:8])}"
+                                    + (", ..." if len(ignored) > 8 else "")))
+        out[var] = VariantMetrics(
+            endpoint=next(iter(eps)) if len(eps) == 1 else endpoint, variant=var,
+            invocations=totals["Invocations"], errors_4xx=totals["Invocation4XXErrors"],
+            errors_5xx=totals["Invocation5XXErrors"], latency=rows,
+            latency_stats=tuple(sorted(lat)), period_seconds=periods,
+            missing_periods=missing, diagnostics=tuple(diags))
     return out
