@@ -151,6 +151,14 @@ def analyze(
     """
     from .report.model import Report
 
+    if spec is not None:
+        sp0 = load_spec(spec)
+        if sp0.strategy == "shadow":
+            from .shadow import analyze_shadow
+
+            if on_rejected is not None:
+                sp0 = sp0.with_(on_rejected=on_rejected)
+            return analyze_shadow(data, sp0)
     inp = _Input(data, engine, deterministic)
     notes: list[str] = []
     if spec is None:

@@ -116,6 +116,50 @@ role = "guardrail"
 margin = 0.005
 """
 
+GUARDRAILS_TOML = """\
+# Every shadow guardrail abkit has: quality (labels), latency and 5XX errors (CloudWatch),
+# bias (positive-prediction parity by contract type).
+# abkit gate datacapture/{endpoint} --spec {spec}
+[experiment]
+strategy = "shadow"
+input_format = "sagemaker-capture"
+live = "variant-live"
+candidate = "variant-shadow"
+labels = "groundtruth/{endpoint}"
+cloudwatch = "cloudwatch/{endpoint}"
+endpoint_config = "endpoint-config/{endpoint}.json"
+threshold = 0.5
+features = ["tenure_months", "monthly_charges", "total_charges", "num_support_tickets",
+            "contract_type", "has_fiber", "age", "days_since_last_login"]
+categorical = ["contract_type", "has_fiber"]
+group = "contract_type"
+output_field = "predictions[0].score"
+
+[[metrics]]
+name = "auc"
+role = "guardrail"
+margin = 0.005
+
+[[metrics]]
+name = "latency_p99"
+role = "guardrail"
+margin = 0.5            # candidate p99 at most 1.5x live's
+
+[[metrics]]
+name = "error_rate"
+role = "guardrail"
+margin = 0.01           # at most +1 point of 5XX errors
+
+[[metrics]]
+name = "bias_dppl"
+role = "guardrail"
+margin = 0.15           # the positive-rate gap between groups moves by at most 0.15
+
+[[metrics]]
+name = "log_loss"
+role = "secondary"
+"""
+
 
 @dataclass(frozen=True)
 class EndpointScenario:
@@ -908,7 +952,8 @@ def _manifest(seed: int, n: int, hours: int, drift_hour: int, per_endpoint: dict
 # public entry points
 
 _GENERATED = ("datacapture", "groundtruth", "cloudwatch", "endpoint-config")
-_GENERATED_FILES = ("manifest.json", "shadow.toml", "shadow-same.toml")
+_GENERATED_FILES = ("manifest.json", "shadow.toml", "shadow-same.toml", "guardrails.toml",
+                    "guardrails-same.toml")
 
 
 def _prepare(outdir: Path) -> None:
@@ -986,6 +1031,10 @@ def write_shadow_capture(outdir: str | Path, *, seed: int = DEFAULT_SEED,
     (outdir / "shadow.toml").write_text(SHADOW_TOML)
     (outdir / "shadow-same.toml").write_text(
         SHADOW_TOML.replace('"groundtruth/churn-endpoint"', '"groundtruth/churn-endpoint-same"'))
+    for name, ep in (("guardrails.toml", "churn-endpoint"),
+                     ("guardrails-same.toml", "churn-endpoint-same")):
+        (outdir / name).write_text(GUARDRAILS_TOML.replace("{endpoint}", ep)
+                                   .replace("{spec}", name))
     manifest = _manifest(seed, requests, hours, drift_hour, per_endpoint)
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

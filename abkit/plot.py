@@ -182,3 +182,65 @@ def timeline_figure(report: Any, figure=None):
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     return figure
+
+
+def shadow_figure(report: Any, figure=None):
+    """A shadow test at a glance: quality differences with their intervals and margins,
+    latency ratios with their budget, and agreement / flips. Built without pyplot when
+    ``figure`` is given."""
+    if figure is None:
+        from matplotlib.figure import Figure
+
+        figure = Figure(layout="constrained")
+    doc = _doc(report)
+    sh = doc["shadow"]
+    figure.set_size_inches(11, 3.2)
+    ax1, ax2, ax3 = figure.subplots(1, 3)
+    margins = {c["metric"]: (c["guardrail"] or {}).get("margin") for c in doc["comparisons"]
+               if c.get("guardrail")}
+    names = [n for n, q in (sh.get("quality") or {}).items() if q.get("diff") is not None]
+    for i, n in enumerate(names):
+        q = sh["quality"][n]
+        ci = q.get("ci")
+        col = COLOURS["neutral"]
+        if ci:
+            ax1.plot([ci["low"], ci["high"]], [i, i], color=col, linewidth=2)
+        ax1.plot([q["diff"]], [i], "o", color="#0969da")
+        m = margins.get(n)
+        if m:
+            side = -m if n in ("auc", "accuracy") else m
+            ax1.plot([side], [i], "|", color=COLOURS["margin"], markersize=14, mew=2)
+    ax1.axvline(0.0, color="#57606a", linewidth=0.8)
+    ax1.set_yticks(range(len(names)), [_text(n) for n in names])
+    ax1.set_title("quality: candidate - live (margin |)", fontsize=10)
+    ax1.invert_yaxis()
+    lat = sh.get("latency") or {}
+    rows = list((lat.get("quantiles") or {}).items())
+    for i, (k, row) in enumerate(rows):
+        ci = row.get("ratio_ci") or row.get("ci")
+        if ci:
+            ax2.plot([ci["low"], ci["high"]], [i, i], color=COLOURS["neutral"], linewidth=2)
+        if row.get("ratio") is not None:
+            ax2.plot([row["ratio"]], [i], "o", color="#0969da")
+    for n, m in margins.items():
+        if n.startswith("latency_p") and m is not None:
+            ax2.axvline(1.0 + m, color=COLOURS["margin"], linestyle="--", linewidth=1,
+                        label=f"{n} budget")
+    ax2.axvline(1.0, color="#57606a", linewidth=0.8)
+    ax2.set_yticks(range(len(rows)), [k for k, _ in rows])
+    ax2.set_title("latency: candidate / live" if rows else "latency: no data", fontsize=10)
+    ax2.invert_yaxis()
+    if any(n.startswith("latency_p") for n in margins):
+        ax2.legend(frameon=False, fontsize=7)
+    ag, fl = sh.get("agreement") or {}, sh.get("flips") or {}
+    bars = [("agreement", ag), ("neg->pos", fl.get("neg_to_pos") or {}),
+            ("pos->neg", fl.get("pos_to_neg") or {})]
+    vals = [b.get("estimate") or 0.0 for _, b in bars]
+    lo = [v - ((b.get("ci") or {}).get("low", v)) for v, (_, b) in zip(vals, bars)]
+    hi = [((b.get("ci") or {}).get("high", v)) - v for v, (_, b) in zip(vals, bars)]
+    ax3.bar(range(3), vals, yerr=[lo, hi], color=["#0969da", "#bf8700", "#bf8700"],
+            capsize=4)
+    ax3.set_xticks(range(3), [n for n, _ in bars])
+    ax3.set_ylim(0, 1)
+    ax3.set_title(f"decisions at threshold {sh.get('threshold', 0.5):g}", fontsize=10)
+    return figure

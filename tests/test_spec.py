@@ -96,7 +96,7 @@ def test_yaml_equivalent(tmp_path):
          "out of range"),
         (lambda d: d["experiment"].update(granularity="request", unit_column=None),
          "needs unit_column"),
-        (lambda d: d["experiment"].update(strategy="shadow"), "not available in this version"),
+        (lambda d: d["experiment"].update(strategy="shadow"), "experiment.live"),
         (lambda d: d["metrics"][0].update(good="up"), "'up' is not one of"),
     ],
 )

@@ -42,10 +42,16 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
     """Render a report document (``Report.to_dict()``) as one HTML page."""
     from markupsafe import Markup
 
-    from .render import comparison_rows, timeline_rows
+    from .render import comparison_rows, shadow_lines, timeline_rows
 
     figure = None
-    if plots and doc["comparisons"]:
+    if plots and doc.get("shadow") is not None:
+        from ..plot import shadow_figure
+
+        svg = figure_svg(shadow_figure(doc))
+        assert not re.search(r"<script", svg, re.I)
+        figure = Markup(svg)
+    elif plots and doc["comparisons"]:
         from ..plot import report_figure
 
         svg = figure_svg(report_figure(doc))
@@ -69,6 +75,7 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
         timeline_figure=tl_figure,
         timeline_head=tl_head,
         timeline_rows=tl_rows,
+        shadow_lines=shadow_lines(doc) if doc.get("shadow") is not None else [],
         badge=_BADGE[doc["decision"]],
         rows=list(zip(comparison_rows(doc), doc["comparisons"])),
         figure=figure,

@@ -8,7 +8,7 @@ from typing import Any
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
-           "text_table", "timeline_rows"]
+           "text_table", "timeline_rows", "shadow_lines"]
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
 _HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
@@ -48,7 +48,12 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
         flags = [d["code"] for d in c["diagnostics"]]
         if flags:
             verdict += " (" + ", ".join(flags) + ")"
-        role = c["role"] + (f" (margin {g['margin']:.1%})" if g and g["margin"] else "")
+        if c.get("status"):  # shadow: pass / fail / inconclusive per metric
+            verdict = "FAIL" if c["status"] == "fail" else c["status"]
+        if g and g["margin"] and c["kind"] in ("quality", "errors", "bias"):
+            role = c["role"] + f" (margin {g['margin']:g})"
+        else:
+            role = c["role"] + (f" (margin {g['margin']:.1%})" if g and g["margin"] else "")
         rows.append([
             c["metric"] + (" (cuped)" if c.get("cuped") else ""),
             role,
@@ -132,6 +137,72 @@ def _timeline_text(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def _est(x: dict | None, pct: bool = False) -> str:
+    """'0.879 [0.857, 0.898]' from {'estimate', 'ci'} (or {'rate', ...})."""
+    if not x:
+        return "n/a"
+    v = x.get("estimate", x.get("rate"))
+    f = (lambda a: f"{a:.2%}") if pct else _num
+    return ("n/a" if v is None else f(v)) + _ci(x.get("ci"), f)
+
+
+def shadow_lines(doc: dict[str, Any]) -> list[str]:
+    """The shadow section as text lines."""
+    sh = doc["shadow"]
+    u = sh["unmatched"]
+    gs = [f"{c['metric']} {c.get('status', '?').upper() if c.get('status') == 'fail' else c.get('status', '?')}"
+          for c in doc["comparisons"] if c["role"] == "guardrail"]
+    out = ["guardrails: " + (", ".join(gs) if gs else "none")] if gs else []
+    out += [f"pairs {sh['pairs']:,} ({sh['labelled_pairs']:,} labelled); unmatched: live only "
+           f"{u.get('live_only', 0):,}, shadow only {u.get('shadow_only', 0):,}, labels only "
+           f"{u.get('labels_only', 0):,}"]
+    fl = sh.get("flips") or {}
+    out.append(f"agreement at threshold {sh['threshold']:g}: {_est(sh.get('agreement'), True)}; "
+               f"flips negative->positive {_est(fl.get('neg_to_pos'), True)}, "
+               f"positive->negative {_est(fl.get('pos_to_neg'), True)}")
+    mc = sh.get("mcnemar") or {}
+    if mc.get("b") is not None:
+        out.append(f"McNemar on correctness: b (live right, candidate wrong) {mc['b']}, "
+                   f"c (live wrong, candidate right) {mc['c']}, p = {_p(mc.get('pvalue'))}")
+    sc = sh.get("scores") or {}
+    if sc.get("mean"):
+        sp = (sc.get("spearman") or {}).get("estimate")
+        out.append(f"score difference (candidate - live): mean {_est(sc['mean'])}, mean |d| "
+                   f"{_num(sc.get('mean_abs'))}; Spearman {_num(sp)}")
+    for name, q in (sh.get("quality") or {}).items():
+        out.append(f"  {name}: live {_num(q['live'])}, candidate {_num(q['shadow'])}, "
+                   f"difference {_signed(q['diff'])}{_ci(q['ci'], _signed)}")
+    lat = sh.get("latency")
+    if lat:
+        for key, row in (lat.get("quantiles") or {}).items():
+            ratio = row.get("ratio")
+            rci = row.get("ratio_ci") or row.get("ci")
+            out.append(f"latency {key}: live {_num((row.get('live') or {}).get('estimate'))}, "
+                       f"candidate {_num((row.get('candidate') or {}).get('estimate'))}, "
+                       f"ratio {_num(ratio)}{_ci(rci, _num)} ({lat.get('source')})")
+    err = sh.get("errors")
+    if err:
+        out.append(f"errors: live {_est(err.get('live'), True)}, candidate "
+                   f"{_est(err.get('candidate'), True)} ({err.get('source')})")
+    tests = [d for d in sh.get("drift") or [] if d.get("flags")]
+    drifted = [d for d in tests if d.get("drifted")]
+    if tests:
+        feats = [f"{d['feature']}" + (f" (since {d['onset']})" if d.get("onset") else "")
+                 + ("" if d["scope"].startswith("time") else " between variants")
+                 for d in drifted]
+        out.append(f"drift (KS / chi-square with effect floors): {len(drifted)} of {len(tests)} "
+                   "flagged" + (": " + ", ".join(feats) if feats else ""))
+    b = sh.get("bias")
+    if b:
+        for c in b.get("comparisons", []):
+            ch = (c.get("dppl") or {}).get("change") or {}
+            out.append(f"bias ({b.get('group_column')}): {c.get('facet_d')} vs {c.get('facet_a')}"
+                       f": DPPL live {_num(((c.get('dppl') or {}).get('live') or {}).get('estimate'))}"
+                       f", candidate {_num(((c.get('dppl') or {}).get('candidate') or {}).get('estimate'))}"
+                       f", change {_est(ch)}")
+    return out
+
+
 def _data_lines(doc: dict[str, Any]) -> list[str]:
     d = doc["data"]
     rej = sum(d["rows_rejected"].values())
@@ -152,6 +223,8 @@ def _data_lines(doc: dict[str, Any]) -> list[str]:
     status = "passed" if s["passed"] else "FAILED"
     what = "rows" if doc.get("timeline") is not None else "units"
     seq = "sequential " if doc.get("timeline") is not None else ""
+    if doc.get("shadow") is not None:
+        return lines
     lines.append(f"{what}: {units}; {seq}SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
     return lines
 
@@ -170,6 +243,13 @@ def render_text(doc: dict[str, Any]) -> str:
     out += text_table(comparison_rows(doc))
     st = doc["settings"]
     out.append("")
+    if doc.get("shadow") is not None:
+        out += shadow_lines(doc)
+        out.append("")
+        out.append(f"alpha {st['alpha']:g}, {st['confidence_level']:.0%} CIs; differences are "
+                   "candidate - live on the same requests; margins are absolute (latency: "
+                   "relative)")
+        return "\n".join(out) + "\n"
     if doc.get("timeline") is not None:
         out += _timeline_text(doc)
         out.append("")
@@ -202,6 +282,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for r in comparison_rows(doc):
         out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
     out.append("")
+    if doc.get("shadow") is not None:
+        out += [f"- {_md_escape(line)}" for line in shadow_lines(doc)]
+        out.append("")
     if doc.get("timeline") is not None:
         head, rows = timeline_rows(doc)
         out.append("<details><summary>timeline</summary>")

@@ -1,0 +1,135 @@
+"""The shadow-test report: the foundation JSON fields plus the ``shadow`` section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ..spec import ExperimentSpec
+from .model import SCHEMA_VERSION, ReportExports, _version
+
+__all__ = ["ShadowReport", "reason_descriptions"]
+
+
+def reason_descriptions(codes) -> dict[str, str]:
+    from ..engine.plan import REASONS
+    from ..io.datacapture import REASONS as CAPTURE
+
+    both = {**REASONS, **CAPTURE}
+    return {c: both.get(c, c.replace("_", " ")) for c in sorted(codes)}
+
+
+def _comparison(v, spec: ExperimentSpec) -> dict[str, Any]:
+    sh = spec.shadow
+    verdict = {"pass": "neutral", "fail": "worse", "inconclusive": "neutral"}[v.status]
+    if v.status == "pass" and v.diff is not None and v.ci is not None:
+        better = v.ci[0] > 0 if v.kind == "quality" and v.metric in ("auc", "accuracy") \
+            else v.ci[1] < 0
+        verdict = "better" if better else "neutral"
+    rel = None
+    if v.live not in (None, 0.0) and v.diff is not None and v.kind == "quality":
+        rel = v.diff / abs(v.live)
+    return {
+        "metric": v.metric, "kind": v.kind, "role": v.role,
+        "good": next(m.good for m in spec.metrics if m.name == v.metric),
+        "control": sh.live, "treatment": sh.candidate,
+        "n_control": 0, "n_treatment": 0,
+        "control_value": v.live, "treatment_value": v.candidate,
+        "effect": v.diff, "se": None,
+        "ci": None if v.ci is None else {"low": v.ci[0], "high": v.ci[1]},
+        "df": None, "pvalue": v.pvalue, "pvalue_adjusted": None,
+        "rel_effect": rel if v.kind == "quality" else (v.diff if v.kind == "latency" else None),
+        "rel_ci": (None if v.kind != "latency" or v.ci is None
+                   else {"low": v.ci[0], "high": v.ci[1]}),
+        "rel_pvalue": None, "method": v.method, "aggregate": None,
+        "alternative": "two-sided", "confidence_level": 1.0 - spec.alpha, "cuped": None,
+        "guardrail": None if v.role != "guardrail" else {
+            "margin": v.margin, "margin_abs": v.margin, "pvalue": v.pvalue,
+            "regressed": v.status == "fail", "status": v.status},
+        "status": v.status, "reason": v.reason,
+        "verdict": verdict,
+        "diagnostics": [d for d in v.diagnostics if isinstance(d, dict)],
+    }
+
+
+@dataclass(frozen=True)
+class ShadowReport(ReportExports):
+    """What a shadow test decided: quality, latency, errors, drift and bias on matched
+    live / candidate pairs."""
+
+    spec: ExperimentSpec
+    decision: str
+    reasons: tuple[str, ...]
+    verdicts: tuple[Any, ...]
+    section: dict[str, Any]
+    data: dict[str, Any]
+    source: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    @property
+    def shadow(self) -> dict[str, Any]:
+        return self.section
+
+    def to_dict(self) -> dict[str, Any]:
+        spec, sh, d = self.spec, self.spec.shadow, self.data
+        n = d["pairs"]
+        comps = [_comparison(v, spec) for v in self.verdicts]
+        for c in comps:
+            c["n_control"] = c["n_treatment"] = n
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "abkit_version": _version(),
+            "generated_at": self.generated_at,
+            "strategy": "shadow",
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "settings": {"alpha": spec.alpha, "confidence_level": 1.0 - spec.alpha,
+                         "correction": "none", "srm_threshold": spec.srm_threshold,
+                         "granularity": "request", "threshold": sh.threshold,
+                         "min_labelled_pairs": sh.min_labelled_pairs},
+            "spec": {**spec.to_dict(), "digest": spec.digest(), "source": spec.source},
+            "inferred": [],
+            "warnings": list(self.warnings),
+            "input": dict(self.source),
+            "data": {
+                "rows_read": d["rows_read"], "rows_used": d["rows_used"],
+                "rows_rejected": d["rows_rejected"], "rejected_columns": {},
+                "reason_descriptions": reason_descriptions(d["rows_rejected"]),
+                "unknown_variants": {}, "examples": d["examples"],
+                "units": {sh.live: n, sh.candidate: n},
+            },
+            "srm": {"pvalue": None, "statistic": None, "df": 0, "threshold": spec.srm_threshold,
+                    "passed": True, "expected": {}, "observed": {sh.live: n, sh.candidate: n},
+                    "method": "not applicable: a shadow test pairs the same requests"},
+            "control": sh.live,
+            "treatments": {sh.candidate: {"decision": self.decision,
+                                          "reasons": list(self.reasons)}},
+            "comparisons": comps,
+            "shadow": self.section,
+        }
+
+    def to_frame(self):
+        """One row per metric (pandas DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame([{k: v for k, v in c.items() if k not in ("guardrail",
+                                                                      "diagnostics")}
+                             for c in self.to_dict()["comparisons"]])
+
+    def plot(self, figure=None):
+        """Score agreement, quality differences and latency, as one Figure."""
+        from ..plot import shadow_figure
+
+        if figure is None:
+            import matplotlib.pyplot as plt
+
+            figure = plt.figure(layout="constrained")
+        return shadow_figure(self, figure=figure)
+
+    def __repr__(self) -> str:
+        return (f"<abkit.ShadowReport decision={self.decision!r} "
+                f"pairs={self.data['pairs']} labelled={self.data['labelled_pairs']}>")
