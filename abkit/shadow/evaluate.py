@@ -254,6 +254,8 @@ def _latency(inp: ShadowInputs, level: float) -> dict[str, Any] | None:
                           paired=bool(lat.get("paired")), confidence_level=level,
                           unit=lat.get("unit"))
     d = res.to_dict()
+    d["quantiles"] = {f"p{row['q'] * 100:g}": {**row, "ratio_ci": row.get("ci")}
+                      for row in d["quantiles"]}
     d["source"] = "requests"
     return d
 
