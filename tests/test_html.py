@@ -144,3 +144,27 @@ def test_console_error_detector_catches_a_real_error(tmp_path):
     page.write_text("<html><body><script>undefinedFn()</script></body></html>")
     r = _browse(page, tmp_path, "--dump-dom")
     assert _console_errors(r.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,data,spec,decision,marker", [
+    ("canary", "data/canary.csv", "data/canary.toml", "no-go", 'id="timeline-table"'),
+    ("linear", "data/linear.csv.gz", "data/linear.toml", "go", 'id="timeline-table"'),
+    ("shadow", "data/shadow/datacapture/churn-endpoint", "data/shadow/guardrails.toml",
+     "no-go", 'id="shadow-summary"'),
+])
+def test_real_browser_renders_every_strategy(tmp_path, name, data, spec, decision, marker):
+    rep = abkit.analyze(ROOT / data, ROOT / spec)
+    page = tmp_path / f"{name}.html"
+    rep.save_html(page)
+    text = page.read_text()
+    assert text.count("<script") == 1 and text.count("<svg") >= 2 if name != "shadow" \
+        else text.count("<svg") >= 1
+    dom = _browse(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert f'data-decision="{decision}"' in dom.stdout and marker in dom.stdout
+    assert not _console_errors(dom.stderr)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"report-{name}.png"
+    r = _browse(page, tmp_path, "--window-size=1200,2400", f"--screenshot={shot}")
+    assert r.returncode == 0 and shot.stat().st_size > 20_000
