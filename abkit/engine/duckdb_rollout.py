@@ -50,7 +50,7 @@ def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store
     tmiss, tval = _time_exprs(logs, ts)
     early = (f"WHEN _tm THEN {ql('missing_timestamp|' + ts)}",
              f"WHEN _t IS NULL THEN {ql('bad_timestamp|' + ts)}")
-    xs = {c: f"_x{i}" for i, c in enumerate(plan.columns)}  # the aliases _classified uses
+    xs = xs_names(plan)
     late = [f"WHEN {xs[c]} < 0 THEN {ql('negative_count|' + c)}" for c in plan.counts]
     if origin is not None:
         late.append(f"WHEN _t < {origin!r} THEN {ql('before_start|' + ts)}")
@@ -61,34 +61,58 @@ def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store
     return sql, xs
 
 
+def xs_names(plan: RolloutPlan) -> dict[str, str]:
+    """The value aliases DuckDBLogs._classified gives the plan's columns."""
+    return {c: f"_x{i}" for i, c in enumerate(plan.columns)}
+
+
+def _fetch(logs: DuckDBLogs, query: str) -> list[dict]:
+    cur = logs._run(query)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reduction:
     start = plan.spec.rollout.start  # type: ignore[union-attr]
     if logs.deterministic and not logs.exact_order:
         logs.con.execute("SET threads = 1")
-    if start:
-        origin: float | None = _iso_seconds(start)
-    else:
-        sql, _ = _classified(logs, plan, None, store=False)
-        origin = logs._run(f"SELECT floor(min(_t)) FROM {sql} WHERE _r IS NULL").fetchone()[0]
-    red = Reduction(None if origin is None else float(origin))
-    sql, xs = _classified(logs, plan, red.origin, store=True)
-    o = repr(red.origin if red.origin is not None else 0.0)
-    rel = f"(_t - {o})"
     sums = []
     for c in plan.columns:
-        x = f"CASE WHEN _r IS NULL THEN {xs[c]} END"
+        x = f"CASE WHEN _r IS NULL THEN {xs_names(plan)[c]} END"
         sums += [f"sum({x}) AS {qi('s' + c)}", f"sum(({x}) * ({x})) AS {qi('q' + c)}"]
-    query = (
-        "SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, "
-        f"CASE WHEN _r IS NULL THEN CAST(floor({rel} / {plan.look!r}) AS BIGINT) END AS _look, "
-        f"CASE WHEN _r IS NULL THEN {plan.step_sql(rel)} END AS _step, "
-        "count(*) AS _rows, min(CASE WHEN _r IS NULL THEN _t END) AS _t0, "
-        "max(CASE WHEN _r IS NULL THEN _t END) AS _t1, " + ", ".join(sums) +
-        f" FROM {sql} GROUP BY ALL ORDER BY _look, _step, _v"
-    )
-    cur = logs._run(query)
-    names = [d[0] for d in cur.description]
-    out = [dict(zip(names, r)) for r in cur.fetchall()]
+    head = ("SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
+            "AS _v, ")
+    tail = ("count(*) AS _rows, min(CASE WHEN _r IS NULL THEN _t END) AS _t0, "
+            "max(CASE WHEN _r IS NULL THEN _t END) AS _t1, " + ", ".join(sums))
+    if start:
+        # the start is known: rows are grouped by look window and schedule step directly
+        red = Reduction(_iso_seconds(start))
+        sql, xs = _classified(logs, plan, red.origin, store=True)
+        rel = f"(_t - {red.origin!r})"
+        query = (head +
+                 f"CASE WHEN _r IS NULL THEN CAST(floor({rel} / {plan.look!r}) AS BIGINT) END "
+                 f"AS _look, CASE WHEN _r IS NULL THEN {plan.step_sql(rel)} END AS _step, "
+                 + tail + f" FROM {sql} GROUP BY ALL")
+        out = _fetch(logs, query)
+        for r in out:
+            if r["_cat"] is None:
+                r["_key"] = (int(r["_look"]), int(r["_step"]))
+    else:
+        # one scan: group on the absolute time grid (plan.grain); the start is the first
+        # used row's grain, and grains map to (look, step) exactly in Python
+        sql, xs = _classified(logs, plan, None, store=True)
+        g = plan.grain
+        query = (head + f"CASE WHEN _r IS NULL THEN CAST(floor(_t / {g!r}) AS BIGINT) END "
+                 "AS _g, " + tail + f" FROM {sql} GROUP BY ALL")
+        out = _fetch(logs, query)
+        used = [r for r in out if r["_cat"] is None]
+        red = Reduction(min(int(r["_g"]) for r in used) * g if used else None)
+        if used:
+            rel = np.array([int(r["_g"]) * g - red.origin for r in used])  # type: ignore[operator]
+            looks = np.floor(rel / plan.look + 1e-9).astype(np.int64)
+            steps = plan.step_of(rel + 1e-9)
+            for r, k, st in zip(used, looks, steps):
+                r["_key"] = (int(k), int(st))
     reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
     rejected, rcols, unknown, examples = logs.account(reasons, sum(int(r["_rows"]) for r in out))
     red.rejected, red.rejected_columns, red.unknown_variants = rejected, rcols, unknown
@@ -99,9 +123,11 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         vec = [float(r["_rows"])]
         for c in plan.columns:
             vec += [float(r["s" + c] or 0.0), float(r["q" + c] or 0.0)]
-        red.add_cell((int(r["_look"]), int(r["_step"])), str(r["_v"]), np.array(vec))
+        red.add_cell(r["_key"], str(r["_v"]), np.array(vec))
         red.rows_used += int(r["_rows"])
         red.see_times(r["_t0"], r["_t1"])
+    o = repr(red.origin if red.origin is not None else 0.0)
+    rel = f"(_t - {o})"
     red.rows_read = red.rows_used + sum(rejected.values())
     if plan.quantiles and red.cells:
         freeze = freeze_looks(red, plan, control)

@@ -53,6 +53,21 @@ class RolloutPlan:
         return 1 + 2 * i, 2 + 2 * i
 
     @property
+    def grain(self) -> float:
+        """Seconds that divide the look interval and every schedule boundary (their greatest
+        common divisor, in milliseconds): a default rollout start is rounded down to it, so
+        that rows can be grouped on the absolute time grid before the start is known."""
+        ms = [round(self.look * 1000)] + [round(b * 1000) for b in self.schedule.boundaries]
+        g = 0
+        for x in ms:
+            g = math.gcd(g, int(x))
+        return max(g, 1) / 1000.0
+
+    def default_origin(self, first_time: float) -> float:
+        g = self.grain
+        return math.floor(first_time / g) * g
+
+    @property
     def look(self) -> float:
         return self.spec.rollout.look_every  # type: ignore[union-attr]
 
@@ -223,7 +238,7 @@ def reduce_frame_cells(df: pd.DataFrame, plan: RolloutPlan, origin: float | None
     if origin is None:
         reason, v, t, _ = classify_frame(df, plan, None)
         ok = reason.isna()
-        origin = float(math.floor(t[ok].min())) if ok.any() else None
+        origin = plan.default_origin(float(t[ok].min())) if ok.any() else None
     red = red if red is not None else Reduction(origin)
     if red.origin is None:
         red.origin = origin
