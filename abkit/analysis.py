@@ -159,6 +159,12 @@ def analyze(
             if on_rejected is not None:
                 sp0 = sp0.with_(on_rejected=on_rejected)
             return analyze_shadow(data, sp0)
+        if sp0.strategy == "bluegreen":
+            from .bluegreen_run import run_bluegreen
+
+            if on_rejected is not None:
+                sp0 = sp0.with_(on_rejected=on_rejected)
+            return run_bluegreen(data, sp0)
     inp = _Input(data, engine, deterministic)
     notes: list[str] = []
     if spec is None:

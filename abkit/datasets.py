@@ -218,7 +218,16 @@ def write_samples(folder: str | Path = "data") -> list[Path]:
                                    + [(1080.0, 1.0)], candidate="candidate",
                                    control="current"),
                   folder / "linear.csv.gz"),
+        *_bluegreen_samples(folder),
     ]
+
+
+def _bluegreen_samples(folder: Path) -> list[Path]:
+    from .bluegreen import make_bluegreen_log
+
+    return [write_log(make_bluegreen_log(sc, seed=seed, rate=0.25, history_hours=27,
+                                         after_hours=3), folder / f"bluegreen_{sc}.csv.gz")
+            for sc, seed in (("regression", 1), ("smoke", 2))]
 
 
 def make_cloudwatch_export(

@@ -113,6 +113,9 @@ def report_figure(report: Any, figure=None):
     doc = _doc(report)
     n = max(len(doc["comparisons"]), 2)
     figure.set_size_inches(10, 1.2 + 0.45 * n)
+    if not doc["srm"].get("expected"):  # no split to check (blue/green): the forest plot only
+        forest_plot(doc, ax=figure.subplots(1, 1))
+        return figure
     ax1, ax2 = figure.subplots(1, 2, width_ratios=[2.2, 1])
     forest_plot(doc, ax=ax1)
     srm_plot(doc, ax=ax2)

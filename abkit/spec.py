@@ -160,6 +160,9 @@ class BlueGreenSpec:
     exclude: float = 0.0
     look_every: float = 60.0
     tightest_at: int = 10000
+    match: str = "auto"
+    early_reference: str = "auto"
+    min_rows: int = 30
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -241,7 +244,7 @@ _SHADOW_KEYS = {
 }
 _BLUEGREEN_KEYS = {
     "timestamp_column", "blue", "green", "switch_at", "window", "exclude", "look_every",
-    "tightest_at",
+    "tightest_at", "match", "early_reference", "min_rows",
 }
 _METRIC_KEYS = {
     "name", "kind", "column", "numerator", "denominator", "covariate", "role", "good",
@@ -750,5 +753,17 @@ def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
         blue=str(blue), green=str(green),
         switch_at=None if switch is None else str(switch),
         window=duration("window", None), exclude=duration("exclude", 0.0) or 0.0,
-        look_every=duration("look_every", 60.0) or 60.0, tightest_at=tight, raw=raw,
+        look_every=duration("look_every", 60.0) or 60.0, tightest_at=tight,
+        match=ck.choice("experiment.match", exp.get("match"),
+                        ("auto", "hour-of-day", "hour-of-week"), "auto"),
+        early_reference=ck.choice("experiment.early_reference", exp.get("early_reference"),
+                                  ("auto", "matched-hours", "before-window"), "auto"),
+        min_rows=int(exp.get("min_rows", 30)) if isinstance(exp.get("min_rows", 30), int)
+        and not isinstance(exp.get("min_rows", 30), bool) and exp.get("min_rows", 30) >= 2
+        else _bad_min_rows(ck, exp.get("min_rows")),
+        raw=raw,
     )
+
+
+def _bad_min_rows(ck: _Checker, v: Any) -> int:
+    raise ck.fail("experiment.min_rows", f"expected a whole number >= 2, got {v!r}")

@@ -42,7 +42,7 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
     """Render a report document (``Report.to_dict()``) as one HTML page."""
     from markupsafe import Markup
 
-    from .render import comparison_rows, shadow_lines, timeline_rows
+    from .render import bluegreen_lines, comparison_rows, shadow_lines, timeline_rows
 
     figure = None
     if plots and doc.get("shadow") is not None:
@@ -76,6 +76,7 @@ def render_html(doc: dict[str, Any], *, plots: bool = True) -> str:
         timeline_head=tl_head,
         timeline_rows=tl_rows,
         shadow_lines=shadow_lines(doc) if doc.get("shadow") is not None else [],
+        bluegreen_lines=bluegreen_lines(doc) if doc.get("bluegreen") is not None else [],
         badge=_BADGE[doc["decision"]],
         rows=list(zip(comparison_rows(doc), doc["comparisons"])),
         figure=figure,

@@ -8,7 +8,7 @@ from typing import Any
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
-           "text_table", "timeline_rows", "shadow_lines"]
+           "text_table", "timeline_rows", "shadow_lines", "bluegreen_lines"]
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
 _HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
@@ -203,6 +203,41 @@ def shadow_lines(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def bluegreen_lines(doc: dict[str, Any]) -> list[str]:
+    """The blue/green section as text lines."""
+    bg = doc["bluegreen"]
+    sw = bg.get("switch") or {}
+    w = bg.get("windows") or {}
+    out = [f"switch at {sw.get('time_iso')} ({sw.get('method')}); compared: "
+           + "; ".join(f"{x.get('label')} {x.get('start_iso', '')[:19]} - "
+                       f"{x.get('end_iso', '')[:19]}" for x in w.values() if isinstance(x, dict))]
+    out.append(f"decision based on the {bg.get('basis')} comparison")
+    smoke = bg.get("smoke_test") or {}
+    if smoke.get("available"):
+        out.append("smoke test (both served at the same time): "
+                   + ", ".join(f"{c['metric']} {_signed(c.get('effect'))}{_ci(c.get('ci'), _signed)}"
+                               for c in smoke.get("comparisons") or []))
+    tc = bg.get("time_confounding") or {}
+    if tc.get("agrees") is not None:
+        out.append("matched hours agree with the plain before/after comparison"
+                   if tc["agrees"] else
+                   "matched hours DISAGREE with the plain before/after comparison (a daily "
+                   "pattern, not the model, may explain the plain one)")
+    early = bg.get("early") or {}
+    first = early.get("first_regression")
+    if first:
+        out.append(f"early check (anytime-valid, every {early.get('look_every', 60):g} s): "
+                   f"{', '.join(first.get('metrics') or [])} regressed at look "
+                   f"{first.get('number')} ({first.get('time_iso', '')}, "
+                   f"{(first.get('elapsed') or 0) / 60:.0f} min after the switch)")
+    elif early.get("looks"):
+        out.append(f"early check (anytime-valid): no regression in {len(early['looks'])} looks")
+    rb = bg.get("rollback") or {}
+    out.append("rollback recommended" + (f" from {rb.get('at_iso')}" if rb.get("at_iso") else "")
+               if rb.get("recommended") else "rollback not recommended")
+    return out
+
+
 def _data_lines(doc: dict[str, Any]) -> list[str]:
     d = doc["data"]
     rej = sum(d["rows_rejected"].values())
@@ -223,7 +258,8 @@ def _data_lines(doc: dict[str, Any]) -> list[str]:
     status = "passed" if s["passed"] else "FAILED"
     what = "rows" if doc.get("timeline") is not None else "units"
     seq = "sequential " if doc.get("timeline") is not None else ""
-    if doc.get("shadow") is not None:
+    if doc.get("shadow") is not None or doc.get("bluegreen") is not None:
+        lines.append(f"rows: {units}")
         return lines
     lines.append(f"{what}: {units}; {seq}SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
     return lines
@@ -243,6 +279,9 @@ def render_text(doc: dict[str, Any]) -> str:
     out += text_table(comparison_rows(doc))
     st = doc["settings"]
     out.append("")
+    if doc.get("bluegreen") is not None:
+        out += bluegreen_lines(doc)
+        out.append("")
     if doc.get("shadow") is not None:
         out += shadow_lines(doc)
         out.append("")
@@ -284,6 +323,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
     out.append("")
     if doc.get("shadow") is not None:
         out += [f"- {_md_escape(line)}" for line in shadow_lines(doc)]
+        out.append("")
+    if doc.get("bluegreen") is not None:
+        out += [f"- {_md_escape(line)}" for line in bluegreen_lines(doc)]
         out.append("")
     if doc.get("timeline") is not None:
         head, rows = timeline_rows(doc)

@@ -187,17 +187,15 @@ def _is_missing(s: pd.Series) -> pd.Series:
                                               and v == v else True))
 
 
-def classify_frame(df: pd.DataFrame, plan: RolloutPlan, origin: float | None):
-    """(reason series: None or 'reason|column', variant labels, epoch seconds, values).
-
-    ``origin`` None: no row is ``before_start``.
-    """
-    spec = plan.spec
-    ro = spec.rollout
-    assert ro is not None
+def classify_rows(df: pd.DataFrame, *, variant_column: str, variants, timestamp_column: str,
+                  columns, binary=(), counts=(), origin: float | None = None):
+    """Classify time-stamped rows: (reason series, None or 'reason|column'; variant labels;
+    epoch seconds; {column: float values}). A row gets the first reason that applies:
+    missing/unknown variant, missing/bad timestamp, missing/non-numeric/non-finite value,
+    not binary, negative count, before ``origin``."""
     df = df.rename(columns=lambda c: str(c))
     n = len(df)
-    v = label_series(df[spec.variant_column])
+    v = label_series(df[variant_column])
     reason = pd.Series([None] * n, index=df.index, dtype=object)
 
     def mark(mask: pd.Series, code: str) -> None:
@@ -205,26 +203,35 @@ def classify_frame(df: pd.DataFrame, plan: RolloutPlan, origin: float | None):
         reason = reason.mask(reason.isna() & mask.fillna(False).astype(bool), code)
 
     mark(v.isna(), "missing_variant|")
-    mark(~v.isin(list(spec.split or ())), "unknown_variant|")
-    traw = df[ro.timestamp_column]
+    mark(~v.isin(list(variants)), "unknown_variant|")
+    traw = df[timestamp_column]
     t = parse_times(traw)
-    mark(_is_missing(traw), f"missing_timestamp|{ro.timestamp_column}")
-    mark(t.isna(), f"bad_timestamp|{ro.timestamp_column}")
-    parsed = {c: numeric_series(df[c]) for c in plan.columns}
-    for c in plan.columns:
+    mark(_is_missing(traw), f"missing_timestamp|{timestamp_column}")
+    mark(t.isna(), f"bad_timestamp|{timestamp_column}")
+    parsed = {c: numeric_series(df[c]) for c in columns}
+    for c in columns:
         mark(parsed[c][0], f"missing_value|{c}")
-    for c in plan.columns:
+    for c in columns:
         mark(parsed[c][1].isna(), f"non_numeric_value|{c}")
-    for c in plan.columns:
+    for c in columns:
         mark(~np.isfinite(parsed[c][1].fillna(0.0)), f"non_finite_value|{c}")
-    for c in plan.binary:
+    for c in binary:
         mark(~parsed[c][1].isin([0.0, 1.0]), f"not_binary|{c}")
-    for c in plan.counts:
+    for c in counts:
         mark(parsed[c][1] < 0, f"negative_count|{c}")
     if origin is not None:
-        mark(t < origin, f"before_start|{ro.timestamp_column}")
-    values = {c: parsed[c][1] for c in plan.columns}
-    return reason, v, t, values
+        mark(t < origin, f"before_start|{timestamp_column}")
+    return reason, v, t, {c: parsed[c][1] for c in columns}
+
+
+def classify_frame(df: pd.DataFrame, plan: RolloutPlan, origin: float | None):
+    """:func:`classify_rows` with a rollout plan's columns (``origin`` None: no row is
+    ``before_start``)."""
+    spec = plan.spec
+    assert spec.rollout is not None
+    return classify_rows(df, variant_column=spec.variant_column, variants=spec.split or (),
+                         timestamp_column=spec.rollout.timestamp_column, columns=plan.columns,
+                         binary=plan.binary, counts=plan.counts, origin=origin)
 
 
 def reduce_frame_cells(df: pd.DataFrame, plan: RolloutPlan, origin: float | None,
