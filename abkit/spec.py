@@ -138,6 +138,7 @@ class ShadowSpec:
     cloudwatch: str | None = None
     endpoint_config: str | None = None
     min_labelled_pairs: int = 200
+    output_kind: str = "probability"
     base: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -240,7 +241,7 @@ _SHADOW_KEYS = {
     "input_format", "live", "candidate", "labels", "threshold", "features", "categorical",
     "output_field", "id_column", "score_column", "label_column", "latency_column",
     "error_column", "timestamp_column", "group", "cloudwatch", "endpoint_config",
-    "min_labelled_pairs",
+    "min_labelled_pairs", "output_kind",
 }
 _BLUEGREEN_KEYS = {
     "timestamp_column", "blue", "green", "switch_at", "window", "exclude", "look_every",
@@ -673,6 +674,8 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
         cloudwatch=ck.string("experiment.cloudwatch", exp.get("cloudwatch")),
         endpoint_config=ck.string("experiment.endpoint_config", exp.get("endpoint_config")),
         min_labelled_pairs=mlp,
+        output_kind=ck.choice("experiment.output_kind", exp.get("output_kind"),
+                              ("probability", "regression"), "probability"),
         base=str(Path(source).parent) if source else None,
         raw=raw,
     )
@@ -690,6 +693,10 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
             raise ck.fail(f"{path}.name", f"{name!r} is not a shadow-test metric",
                           f"one of: {', '.join(SHADOW_METRICS)}")
         kind, good = SHADOW_METRICS[str(name)]
+        if kind in ("quality", "bias") and exp.get("output_kind") == "regression":
+            raise ck.fail(f"{path}.name", f"{name} needs probability outputs and 0/1 labels; "
+                          "with output_kind = \"regression\" abkit compares score "
+                          "differences, latency and errors")
         if m.get("kind") not in (None, kind) or m.get("good") not in (None, good):
             raise ck.fail(path, f"{name} is kind = {kind!r}, good = {good!r}; leave them out")
         if any(x.name == name for x in metrics):

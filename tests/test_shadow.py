@@ -272,3 +272,23 @@ def _walk(x):
             yield from _walk(v)
     else:
         yield x
+
+
+def test_regression_outputs(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 800
+    ids = [f"q{i}" for i in range(n)]
+    truth_ = rng.normal(100, 20, n)
+    live = pd.DataFrame({"request_id": ids, "variant": "live",
+                         "score": truth_ + rng.normal(0, 5, n), "label": truth_})
+    cand = live.assign(variant="cand", score=live["score"] + 3.0)
+    p = write_log(pd.concat([live, cand]), tmp_path / "reg.csv")
+    spec = {"experiment": {"strategy": "shadow", "live": "live", "candidate": "cand",
+                           "output_kind": "regression", "label_column": "label"}}
+    doc = abkit.analyze(p, spec).to_dict()
+    assert doc["shadow"]["pairs"] == n
+    assert doc["shadow"]["scores"]["mean"]["estimate"] == pytest.approx(3.0, abs=1e-6)
+    assert doc["data"]["rows_rejected"] == {}
+    with pytest.raises(SpecError, match="probability outputs"):
+        abkit.spec.parse_spec({"experiment": {**spec["experiment"]},
+                               "metrics": [{"name": "auc"}]})

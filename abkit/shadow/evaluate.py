@@ -395,6 +395,8 @@ def evaluate_shadow(spec: ExperimentSpec, inp: ShadowInputs) -> tuple[str, list[
     pairs = inp.pairs
     margins = {m.name: m.margin for m in spec.metrics}
     y = pairs["label"].to_numpy(float)
+    if sh.output_kind == "regression":  # label-based quality needs 0/1 labels
+        y = np.full(len(pairs), np.nan)
     pc = paired_comparison(
         pairs["output_live"].to_numpy(float), pairs["output_shadow"].to_numpy(float), y,
         threshold=sh.threshold, confidence_level=level,

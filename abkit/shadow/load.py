@@ -111,14 +111,16 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
 
         root = _one_path(data, "shadow")
         cap = read_capture(root, features=sh.features or None, output_field=sh.output_field,
-                           variants=[sh.live, sh.candidate])
+                           variants=[sh.live, sh.candidate],
+                           output_range=(0.0, 1.0) if sh.output_kind == "probability" else None)
         labels = None
         if sh.labels:
             lp = sh.path(sh.labels)
             if lp is None or not lp.exists():
                 raise InputError(f"labels folder not found: {lp}",
                                  "labels is resolved against the spec file's folder")
-            labels = read_ground_truth(lp)
+            labels = read_ground_truth(
+                lp, label_kind="binary" if sh.output_kind == "probability" else "numeric")
         pairs = pair_capture(cap, sh.live, sh.candidate, labels)
         read = cap.accounting.records_read + (labels.accounting.records_read if labels else 0)
         _merge(rejected, cap.accounting.rejected)
@@ -184,7 +186,9 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
         if lab_frame is not None:
             lab_frame = lab_frame.assign(label=pd.to_numeric(lab_frame["label"],
                                                              errors="coerce"))
-            badl = lab_frame["label"].isna() | ~lab_frame["label"].isin([0.0, 1.0])
+            badl = lab_frame["label"].isna() | ~np.isfinite(lab_frame["label"])
+            if sh.output_kind == "probability":
+                badl |= ~lab_frame["label"].isin([0.0, 1.0])
             _merge(rejected, {"bad_label": int(badl.sum())})
             lab_frame = lab_frame[~badl]
             dup = lab_frame["event_id"].duplicated(keep="first")
