@@ -219,7 +219,7 @@ def shadow_figure(report: Any, figure=None):
     ax1.invert_yaxis()
     lat = sh.get("latency") or {}
     rows = list((lat.get("quantiles") or {}).items())
-    for i, (k, row) in enumerate(rows):
+    for i, (_, row) in enumerate(rows):
         ci = row.get("ratio_ci") or row.get("ci")
         if ci:
             ax2.plot([ci["low"], ci["high"]], [i, i], color=COLOURS["neutral"], linewidth=2)

@@ -167,7 +167,7 @@ class RolloutReport(ReportExports):
         total = sum(n.values())
         # the split the schedule intended for the rows actually seen (count-weighted)
         exp_c = 0.0
-        for (look, step), per in red.cells.items():
+        for (_, step), per in red.cells.items():
             rows = sum(float(vec[0]) for vec in per.values())
             exp_c += rows * ro.schedule.steps[step][1]
         share_c = exp_c / total if total else ro.schedule.steps[0][1]

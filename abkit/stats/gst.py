@@ -90,6 +90,7 @@ import numpy as np
 from scipy import optimize, special
 from scipy.interpolate import CubicSpline
 
+from ._checks import check_alpha as _check_alpha
 from .results import Diagnostic
 
 __all__ = [
@@ -115,16 +116,6 @@ _CHUNK = 1 << 18  # kernel evaluations per block of the banded convolution (memo
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_alpha(alpha: float) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}") from None
-    if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    return a
 
 
 def _check_kind(kind: str) -> str:

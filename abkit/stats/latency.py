@@ -39,6 +39,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._checks import ALTERNATIVES as _ALTERNATIVES
+from ._checks import check_unit_interval
 from .results import ConfidenceInterval, Diagnostic
 
 __all__ = [
@@ -59,24 +61,17 @@ __all__ = [
 ]
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
-_ALTERNATIVES = ("two-sided", "less", "greater")
 
 
 # --------------------------------------------------------------------------- validation
 
 
 def _check_level(confidence_level: float) -> float:
-    c = float(confidence_level)
-    if not 0.0 < c < 1.0:
-        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}")
-    return c
+    return check_unit_interval("confidence_level", confidence_level)
 
 
 def _check_q(q: float) -> float:
-    v = float(q)
-    if not 0.0 < v < 1.0:
-        raise ValueError(f"q must be a fraction in (0, 1) (0.99 for p99), got {q}")
-    return v
+    return check_unit_interval("q", q, " (0.99 for p99)")
 
 
 def _as_1d(x: Any, name: str) -> np.ndarray:

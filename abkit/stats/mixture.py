@@ -126,6 +126,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_alpha as _check_alpha
+from ._checks import check_alternative as _check_alternative
 from .results import ConfidenceInterval, Diagnostic
 
 __all__ = [
@@ -159,24 +161,10 @@ DEFAULT_MAX_RATIO = 1000.0
 """The grid covers ``theta`` in ``[1 / max_ratio, max_ratio]``."""
 
 _PRIOR_SDS = 8.0  # the normal prior is truncated at 8 tau (dropped mass ~1e-15)
-_ALTERNATIVES = ("two-sided", "less", "greater")
 _BLOCK = 64  # grid points evaluated at once when scanning for a two-sided bound
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_alpha(alpha: float) -> float:
-    a = float(alpha)
-    if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    return a
-
-
-def _check_alternative(alternative: str) -> str:
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be two-sided, less or greater, got {alternative!r}")
-    return alternative
 
 
 def _check_positive(name: str, value: float) -> float:

@@ -116,6 +116,8 @@ from typing import Literal
 
 import numpy as np
 
+from ._checks import check_alpha as _check_alpha
+from ._checks import check_alternative as _check_alternative
 from .results import ConfidenceInterval, Diagnostic
 
 __all__ = [
@@ -133,25 +135,11 @@ __all__ = [
 ]
 
 Harmful = Literal["increase", "decrease"]
-_ALTERNATIVES = ("two-sided", "less", "greater")
 _OVERFLOW = ("the values are out of double-precision range (sums or squares overflow); "
              "rescale the metric (e.g. to thousands)")
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _check_alpha(alpha: float) -> float:
-    a = float(alpha)
-    if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    return a
-
-
-def _check_alternative(alternative: str) -> str:
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be two-sided, less or greater, got {alternative!r}")
-    return alternative
 
 
 def _check_positive(name: str, value: float) -> float:
