@@ -61,10 +61,10 @@ def run_gate(data: Any, spec: Any = None, **kwargs: Any) -> Report:
 
 
 def _as_report(report_or_data: Any, spec: Any, kwargs: dict) -> Report:
-    from .report.model import Report
+    from .report.model import ReportExports
 
-    if isinstance(report_or_data, Report):
-        return report_or_data
+    if isinstance(report_or_data, ReportExports):  # any strategy's report
+        return report_or_data  # type: ignore[return-value]
     return run_gate(report_or_data, spec, **kwargs)
 
 
@@ -104,17 +104,19 @@ def assert_no_regression(report_or_data: Any, spec: Any = None, *, metric: str |
     With ``metric``, only that metric is checked (in every treatment); it must exist.
     """
     report = _as_report(report_or_data, spec, kwargs)
-    names = {c.metric.name for c in report.comparisons}
+    doc = report.to_dict()
+    names = {c["metric"] for c in doc["comparisons"]}
     if metric is not None and metric not in names:
         raise AssertionError(f"abkit: no metric {metric!r} in the report "
                              f"(metrics: {', '.join(sorted(names))})")
     bad = []
-    for i, c in enumerate(report.comparisons):
-        if metric is not None and c.metric.name != metric:
+    for i, c in enumerate(doc["comparisons"]):
+        if metric is not None and c["metric"] != metric:
             continue
-        if c.regressed or (c.metric.role == "primary" and c.verdict == "worse"):
+        regressed = bool((c.get("guardrail") or {}).get("regressed"))
+        if regressed or (c["role"] == "primary" and c["verdict"] == "worse"):
             bad.append(i)
-    srm_failed = not report.srm.passed
+    srm_failed = not doc["srm"]["passed"]
     if bad or srm_failed:
         what = metric or "any metric"
         head = f"abkit: regression in {what}"

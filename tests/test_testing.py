@@ -78,3 +78,19 @@ def test_plugin_is_registered_and_import_light():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_helpers_take_every_strategy():
+    from pathlib import Path
+
+    from abkit.testing import assert_go, assert_no_regression
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    rep = assert_go(data / "linear.csv.gz", data / "linear.toml")
+    assert assert_go(rep) is rep  # a report is taken as it is, not re-analysed
+    with pytest.raises(AssertionError, match="error_rate"):
+        assert_no_regression(data / "canary.csv", data / "canary.toml", metric="error_rate")
+    assert_no_regression(data / "canary.csv", data / "canary.toml", metric="latency")
+    with pytest.raises(AssertionError, match="(?s)regression in any metric.*auc"):
+        assert_no_regression(data / "shadow" / "datacapture" / "churn-endpoint",
+                             data / "shadow" / "shadow.toml")
