@@ -161,7 +161,7 @@ class _DiffMetric:
         st = self.stats
         return st.control_mean, st.treated_mean
 
-    def evaluate(self, final: bool) -> MetricLook:
+    def evaluate(self) -> MetricLook:
         m, g, st = self.m, self.g, self.stats
         sign = 1.0 if m.good == "decrease" else -1.0  # harm = sign * effect
         cval, tval = self._values()
@@ -179,19 +179,17 @@ class _DiffMetric:
         margin = None if base is None else m.margin * abs(base)
         method = ("group sequential z-test, Lan-DeMets " + g.spec.rollout.spending
                   if g.method == "gst" else "asymptotic confidence sequence (IPW)")
-        empty = MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control, st.n_treated,
-                           cval, tval, st.estimate, None, None, None, margin, False, False,
-                           _f(self.min_p) if self.min_p < 1 else None, threshold,
-                           tuple(diags) + tuple(st._undefined()))
         if st.estimate is None or st.n < 2:
-            if not st._undefined():
-                object.__setattr__(empty, "diagnostics", empty.diagnostics + (Diagnostic(
-                    "TOO_FEW_UNITS", "fewer than two rows so far"),))
-            return empty
+            undefined = list(st._undefined()) or [
+                Diagnostic("TOO_FEW_UNITS", "fewer than two rows so far")]
+            return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control,
+                              st.n_treated, cval, tval, st.estimate, None, None, None, margin,
+                              False, False, _f(self.min_p) if self.min_p < 1 else None,
+                              threshold, tuple(diags) + tuple(undefined))
         est = st.estimate
         n = g.spec.rollout.tightest_at
         if g.method == "gst":
-            return self._gst(est, sign, margin, cval, tval, threshold, diags, method, final)
+            return self._gst(est, sign, margin, cval, tval, threshold, diags, method)
         roll = st.interval(g.alpha_rollback, rho_for(n, g.alpha_rollback, _ROLLBACK),
                            _ROLLBACK if sign > 0 else "less")
         prom = st.interval(g.alpha, rho_for(n, g.alpha, _PROMOTE),
@@ -211,7 +209,7 @@ class _DiffMetric:
                           cval, tval, est, ci, _f(harm_lo), _f(harm_hi), margin, regressed,
                           noninf, self.min_p, threshold, tuple(diags))
 
-    def _gst(self, est, sign, margin, cval, tval, threshold, diags, method, final):
+    def _gst(self, est, sign, margin, cval, tval, threshold, diags, method):
         from scipy.stats import norm
 
         g, st = self.g, self.stats
@@ -275,7 +273,7 @@ class _CountMetric:
     def close_look(self) -> None:
         pass
 
-    def evaluate(self, final: bool) -> MetricLook:
+    def evaluate(self) -> MetricLook:
         m, g, seq = self.m, self.g, self.seq
         rate_c = self.ev["c"] / self.rows["c"] if self.rows["c"] else None
         rate_t = self.ev["t"] / self.rows["t"] if self.rows["t"] else None
@@ -380,23 +378,22 @@ class SequentialGate:
         self._add_cells(cells, exceed)
 
     def add_look(self, window: int, cells: dict, exceed: dict,
-                 thresholds: dict[str, tuple[float, int]] | None = None,
-                 final: bool = False) -> Look:
+                 thresholds: dict[str, tuple[float, int]] | None = None) -> Look:
         """Fold in one look window's cells and evaluate the cumulative data."""
         if thresholds:
             self.thresholds.update(thresholds)
         step = self._add_cells(cells, exceed)
         for mt in self.metrics:
             mt.close_look()
-        look = self._evaluate(window, step, final)
+        look = self._evaluate(window, step)
         self.looks.append(look)
         return look
 
-    def _evaluate(self, window: int, step: int, final: bool) -> Look:
+    def _evaluate(self, window: int, step: int) -> Look:
         ro = self.spec.rollout
         end = self.origin + (window + 1) * ro.look_every  # type: ignore[union-attr]
         elapsed = end - self.origin
-        results = [mt.evaluate(final) for mt in self.metrics]
+        results = [mt.evaluate() for mt in self.metrics]
         srm_p = self.srm.pvalue()
         gating = [r for r in results if r.role != "secondary"]
         reasons: list[str] = []

@@ -189,7 +189,7 @@ class RolloutMonitor:
         if self.open_window is None:
             return self.gate
         g = copy.deepcopy(self.gate)
-        g.add_look(self.open_window, self.pending, self.pending_exceed, final=True)
+        g.add_look(self.open_window, self.pending, self.pending_exceed)
         return g
 
     @property

@@ -42,9 +42,9 @@ def run_gate(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
     for key, per in red.cells.items():
         by_window.setdefault(key[0], {})[key] = per
     windows = sorted(by_window)
-    for i, w in enumerate(windows):
+    for w in windows:
         exceed = {k: v for k, v in red.exceed.items() if k[0] == w}
-        gate.add_look(w, by_window[w], exceed, final=i == len(windows) - 1)
+        gate.add_look(w, by_window[w], exceed)
     return gate
 
 
