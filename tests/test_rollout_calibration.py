@@ -16,15 +16,17 @@ What can fail:
   promotions would have stopped) must stay below ``alpha + 2 se`` (se of a 5 % rate over the
   runs). Negative control on the same data: the fixed-horizon z-test re-applied at every look
   (what the gate replaces) must exceed that bound, so the bound does separate a valid method
-  from a broken one. (The benchmark's 2,000-run rates: gate ~1 %, naive ~28 %.)
+  from a broken one. (Here, 400 runs: the gate 1.5 %, the naive test 26.5 %, bound 7.2 %; the
+  benchmark's 2,000 runs: gate 0.85 %, naive 28.5 %.)
 * Detection: a 1.0 % -> 1.5 % error rate must be rolled back within the 100 looks in at least
-  90 % of runs (benchmark: 97 %), by the error-rate guardrail, with a median below 45 looks
-  (benchmark: 31), and sooner on average than a Bonferroni-over-looks z-test on the same runs.
+  90 % of runs, by the error-rate guardrail, with a median of at most 45 looks, and sooner on
+  average than a Bonferroni-over-looks z-test on the same runs. (Here, 200 runs: 95 %, median
+  31, mean 36.1 vs 41.3 looks; the benchmark: 95.8 %, median 29. The runs not rolled back were
+  promoted first: the true harm equals the +50 % margin, see bench/SEQUENTIAL.md.)
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -32,7 +34,6 @@ import pandas as pd
 import pytest
 from scipy.special import ndtri
 
-import abkit.rollout.gate as gate_module
 from abkit.rollout.gate import SequentialGate
 from abkit.rollout.reduce import build_rollout_plan, reduce_frame
 from abkit.spec import parse_spec
@@ -58,18 +59,6 @@ SPEC = {
          "good": "decrease", "margin": 0.05},
     ],
 }
-
-
-@pytest.fixture
-def fast_gate(monkeypatch):
-    """Memoise ``rho_for`` inside the gate for the duration of a test.
-
-    The gate recomputes ``rho_for(tightest_at, alpha, alternative)`` (a golden-section
-    search) for every metric at every look; it is a pure function of its arguments, so the
-    cache changes no result and roughly halves the time of a look.
-    """
-    monkeypatch.setattr(gate_module, "rho_for",
-                        functools.lru_cache(maxsize=None)(gate_module.rho_for))
 
 
 def simulate(rng, runs: int, err_t: float = 0.01, lat_t: float = LAT_MEAN):
@@ -121,7 +110,7 @@ def run_gate(sim, runs: int, stop_on_decision: bool = False):
         gate = SequentialGate(spec, plan, "current", "candidate", 0.0)
         look = None
         for k in range(LOOKS):
-            look = gate.add_look(k, cells(sim, r, k), {}, final=k == LOOKS - 1)
+            look = gate.add_look(k, cells(sim, r, k), {})
             signal[r, k] = look.signal
             by = {m.metric: m for m in look.metrics}
             regressed[r, k] = by["error_rate"].regressed, by["latency"].regressed
@@ -191,11 +180,11 @@ def test_simulated_cells_are_what_reduce_produces():
 
 
 @pytest.mark.slow
-def test_aa_false_rollback_rate_with_negative_control(fast_gate):
-    runs = 300
+def test_aa_false_rollback_rate_with_negative_control():
+    runs = 400
     sim = simulate(np.random.default_rng(20261126), runs)
     signal, regressed, srm, decision, _ = run_gate(sim, runs)
-    bound = ALPHA + 2 * math.sqrt(ALPHA * (1 - ALPHA) / runs)  # 0.075
+    bound = ALPHA + 2 * math.sqrt(ALPHA * (1 - ALPHA) / runs)  # 0.072
     ever_nogo = float((signal == "no-go").any(axis=1).mean())
     false_rollback = float((decision == "no-go").mean())
     assert false_rollback <= ever_nogo <= bound, (false_rollback, ever_nogo, bound)
@@ -211,10 +200,10 @@ def test_aa_false_rollback_rate_with_negative_control(fast_gate):
 
 
 @pytest.mark.slow
-def test_gate_detects_an_error_rate_rise(fast_gate):
-    runs = 100
+def test_gate_detects_an_error_rate_rise():
+    runs = 200
     sim = simulate(np.random.default_rng(7), runs, err_t=0.015)
-    signal, regressed, srm, decision, decided_at = run_gate(sim, runs, stop_on_decision=True)
+    signal, regressed, _, decision, decided_at = run_gate(sim, runs, stop_on_decision=True)
     detected = decision == "no-go"
     assert detected.mean() >= 0.9, detected.mean()
     at = np.where(detected, decided_at, LOOKS + 1)

@@ -22,6 +22,7 @@ Decision at each look (documented in the README):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,13 +110,12 @@ class _DiffMetric:
         self.look_n = 0.0
         self.look_s = 0.0
         self.min_p = 1.0
-        self.gst_r = self.gst_p = None
+        self.gst_r = None
         self.last_t = 0.0
         if gate.method == "gst":
             from ..stats.gst import GroupSequentialDesign
 
             self.gst_r = GroupSequentialDesign(gate.alpha_rollback, gate.spec.rollout.spending)
-            self.gst_p = GroupSequentialDesign(gate.alpha, gate.spec.rollout.spending)
 
     @property
     def center(self) -> float:
@@ -177,7 +177,8 @@ class _DiffMetric:
         base = m.baseline if m.baseline is not None else (
             1.0 - m.quantile if m.kind == "quantile" else cval)  # type: ignore[operator]
         margin = None if base is None else m.margin * abs(base)
-        method = ("group sequential z-test, Lan-DeMets " + g.spec.rollout.spending
+        method = ("rollback: group sequential z-test, Lan-DeMets " + g.spec.rollout.spending
+                  + "; promotion: asymptotic confidence sequence (IPW)"
                   if g.method == "gst" else "asymptotic confidence sequence (IPW)")
         if st.estimate is None or st.n < 2:
             undefined = list(st._undefined()) or [
@@ -188,60 +189,57 @@ class _DiffMetric:
                               threshold, tuple(diags) + tuple(undefined))
         est = st.estimate
         n = g.spec.rollout.tightest_at
-        if g.method == "gst":
-            return self._gst(est, sign, margin, cval, tval, threshold, diags, method)
-        roll = st.interval(g.alpha_rollback, rho_for(n, g.alpha_rollback, _ROLLBACK),
-                           _ROLLBACK if sign > 0 else "less")
-        prom = st.interval(g.alpha, rho_for(n, g.alpha, _PROMOTE),
+        # promotion and the displayed interval: confidence sequences, whatever the method
+        prom = st.interval(g.alpha, _rho(n, g.alpha, _PROMOTE),
                            _PROMOTE if sign > 0 else "greater")
-        two = st.interval(g.alpha, rho_for(n, g.alpha, "two-sided"), "two-sided")
-        lo_b = roll.lower if sign > 0 else roll.upper
+        two = st.interval(g.alpha, _rho(n, g.alpha, "two-sided"), "two-sided")
         hi_b = prom.upper if sign > 0 else prom.lower
-        harm_lo = None if lo_b is None else sign * lo_b
         harm_hi = None if hi_b is None else sign * hi_b
-        if roll.pvalue is not None:
-            self.min_p = min(self.min_p, roll.pvalue)
-        regressed = harm_lo is not None and harm_lo > 0
         noninf = harm_hi is not None and margin is not None and harm_hi < margin
         diags += list(two.diagnostics)
         ci = (two.lower, two.upper) if two.ci is not None else None
+        if g.method == "gst":
+            harm_lo, p = self._gst_rollback(sign * est, diags)
+        else:
+            roll = st.interval(g.alpha_rollback, _rho(n, g.alpha_rollback, _ROLLBACK),
+                               _ROLLBACK if sign > 0 else "less")
+            lo_b = roll.lower if sign > 0 else roll.upper
+            harm_lo = None if lo_b is None else sign * lo_b
+            p = roll.pvalue
+        if p is not None:
+            self.min_p = min(self.min_p, p)
+        regressed = harm_lo is not None and harm_lo > 0
         return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control, st.n_treated,
                           cval, tval, est, ci, _f(harm_lo), _f(harm_hi), margin, regressed,
                           noninf, self.min_p, threshold, tuple(diags))
 
-    def _gst(self, est, sign, margin, cval, tval, threshold, diags, method):
+    def _gst_rollback(self, harm: float, diags: list) -> tuple[float | None, float | None]:
+        """The group sequential rollback test at this look: (lower bound of the harm from
+        the look's efficacy boundary, nominal one-sided p-value), or (None, None) without a
+        boundary. The information fraction is rows so far / ``max_samples``."""
         from scipy.stats import norm
 
         g, st = self.g, self.stats
         var = st.variance("robust")
         frac = st.n / g.spec.rollout.max_samples
         se = math.sqrt(var / st.n) if var else 0.0
-        harm = sign * est
         if frac > self.last_t:
-            self.gst_r, look_r = self.gst_r.add_look(frac)
-            self.gst_p, look_p = self.gst_p.add_look(frac)
+            self.gst_r, look = self.gst_r.add_look(frac)
             self.last_t = frac
-            self.c_r, self.c_p = look_r.boundary, look_p.boundary
-            self.gst_diags = look_r.diagnostics
-        c_r, c_p = getattr(self, "c_r", None), getattr(self, "c_p", None)
-        if c_r is None or c_p is None or se == 0.0:
+            self.c_r, self.gst_diags = look.boundary, look.diagnostics
+        c_r = getattr(self, "c_r", None)
+        if c_r is None or se == 0.0:
             diags += list(getattr(self, "gst_diags", ())) or [Diagnostic(
                 "ZERO_VARIANCE" if se == 0.0 else "NO_BOUNDARY",
                 "zero variance so far" if se == 0.0 else "no boundary at this look")]
-            return MetricLook(self.m.name, self.m.kind, self.m.role, self.m.good, method,
-                              st.n_control, st.n_treated, cval, tval, est, None, None, None,
-                              margin, False, False, None, threshold, tuple(diags))
-        harm_lo = harm - c_r * se
-        harm_hi = harm + c_p * se
-        z = harm / se
-        p = float(norm.sf(z))
-        self.min_p = min(self.min_p, p)
-        regressed = harm_lo > 0
-        noninf = margin is not None and harm_hi < margin
-        ci = (est - c_r * se, est + c_r * se)
-        return MetricLook(self.m.name, self.m.kind, self.m.role, self.m.good, method,
-                          st.n_control, st.n_treated, cval, tval, est, ci, harm_lo, harm_hi,
-                          margin, regressed, noninf, p, threshold, tuple(diags))
+            return None, None
+        return harm - c_r * se, float(norm.sf(harm / se))
+
+
+@functools.lru_cache(maxsize=64)
+def _rho(n_opt: int, alpha: float, alternative: str) -> float:
+    """:func:`rho_for`, computed once per setting (a golden-section search)."""
+    return rho_for(n_opt, alpha, alternative)
 
 
 class _CountMetric:
