@@ -352,3 +352,11 @@ def test_cli_gate_exit_codes(capsys):
                  "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["strategy"] == "canary" and doc["decided_at_look"]
+
+
+@pytest.mark.slow
+def test_shipped_samples_are_what_the_generator_writes(tmp_path):
+    from abkit.datasets import write_samples
+
+    for p in write_samples(tmp_path):
+        assert p.read_bytes() == (DATA / p.name).read_bytes(), p.name
