@@ -496,7 +496,7 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
     """The canary/linear keys; returns (RolloutSpec, split, control)."""
     from .rollout.schedule import constant, parse_duration, parse_schedule
 
-    raw = {k: exp[k] for k in _ROLLOUT_KEYS if k in exp}
+    raw = {k: v for k, v in exp.items() if k in _ROLLOUT_KEYS}  # in the order written
     ts = ck.string("experiment.timestamp_column", exp.get("timestamp_column"), optional=False)
 
     def duration(key: str, default: float) -> float:
@@ -643,7 +643,7 @@ def _strings(ck: _Checker, path: str, v: Any) -> tuple[str, ...]:
 
 def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
                   source: str | None) -> ExperimentSpec:
-    raw = {k: exp[k] for k in _SHADOW_KEYS if k in exp}
+    raw = {k: v for k, v in exp.items() if k in _SHADOW_KEYS}
     fmt = ck.choice("experiment.input_format", exp.get("input_format"), INPUT_FORMATS, "log")
     live = ck.string("experiment.live", exp.get("live"), optional=False)
     cand = ck.string("experiment.candidate", exp.get("candidate"), optional=False)
@@ -727,7 +727,7 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
 def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
     from .rollout.schedule import parse_duration
 
-    raw = {k: exp[k] for k in _BLUEGREEN_KEYS if k in exp}
+    raw = {k: v for k, v in exp.items() if k in _BLUEGREEN_KEYS}
 
     def duration(key: str, default: float | None) -> float | None:
         if exp.get(key) is None:

@@ -360,3 +360,25 @@ def test_shipped_samples_are_what_the_generator_writes(tmp_path):
 
     for p in write_samples(tmp_path):
         assert p.read_bytes() == (DATA / p.name).read_bytes(), p.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data,spec", [
+    ("canary.csv", "canary.toml"), ("linear.csv.gz", "linear.toml"),
+    ("shadow/datacapture/churn-endpoint", "shadow/guardrails.toml"),
+    ("bluegreen_smoke.csv.gz", "bluegreen.toml")])
+def test_json_is_the_same_whatever_the_hash_seed(data, spec):
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        r = subprocess.run([sys.executable, "-m", "abkit", "report", str(DATA / data), "--spec",
+                            str(DATA / spec), "--format", "json"], capture_output=True,
+                           text=True, env=env, check=True)
+        doc = json.loads(r.stdout)
+        doc.pop("generated_at")
+        outs.append(json.dumps(doc))
+    assert outs[0] == outs[1]
