@@ -207,22 +207,8 @@ def analyze(
     plan = build_plan(sp)
     reduced = inp.reduce(plan)
 
-    if reduced.rows_read == 0:
-        raise InputError(f"{inp.label} has no data rows", "check the file is not empty")
-    if reduced.rows_used == 0:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(reduced.rejected.items(),
-                                                        key=lambda kv: -kv[1]))
-        raise InputError(
-            f"{inp.label}: all {reduced.rows_read} rows were rejected ({top})",
-            "see the reasons; check the spec's column names, split and granularity",
-        )
-    if sp.on_rejected == "fail" and reduced.rejected:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(reduced.rejected.items()))
-        raise RejectedRowsError(
-            f"{inp.label}: {sum(reduced.rejected.values())} of {reduced.rows_read} rows "
-            f"rejected ({top}) and on_rejected = 'fail'",
-            "fix the input, or drop --fail-on-rejected to reject and continue",
-        )
+    check_rows(inp.label, reduced.rows_read, reduced.rows_used, reduced.rejected,
+               sp.on_rejected, "the spec's column names, split and granularity")
 
     warnings = _data_warnings(sp, reduced)
     observed = sorted(v for v, n in reduced.units.items() if n > 0)
@@ -253,6 +239,25 @@ def analyze(
         outcome=decision,
         warnings=warnings,
     )
+
+
+def check_rows(label: str, rows_read: int, rows_used: int, rejected: Mapping[str, int],
+               on_rejected: str, check: str) -> None:
+    """The accounting's hard stops, for every strategy: no rows, every row rejected (the
+    reasons, most frequent first), or any rejection with ``on_rejected = "fail"``."""
+    if rows_read == 0:
+        raise InputError(f"{label} has no data rows", "check the file is not empty")
+    if rows_used == 0:
+        top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items(), key=lambda kv: -kv[1]))
+        raise InputError(f"{label}: all {rows_read} rows were rejected ({top})",
+                         f"see the reasons; check {check}")
+    if on_rejected == "fail" and rejected:
+        top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items()))
+        raise RejectedRowsError(
+            f"{label}: {sum(rejected.values())} of {rows_read} rows rejected ({top}) and "
+            "on_rejected = 'fail'",
+            "fix the input, or drop --fail-on-rejected to reject and continue",
+        )
 
 
 def _data_warnings(sp: ExperimentSpec, red: Reduced) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError, RejectedRowsError
+from .errors import InputError
 from .spec import ExperimentSpec
 
 __all__ = ["run_bluegreen"]
@@ -31,6 +31,7 @@ def _rows(data: Any) -> tuple[pd.DataFrame, int, str, dict]:
 
 def run_bluegreen(data: Any, spec: ExperimentSpec):
     """Read ``data``, classify every row, compare green after the switch with blue before."""
+    from .analysis import check_rows
     from .bluegreen import analyze_bluegreen
     from .report.bluegreen import BlueGreenReport
     from .rollout.reduce import _iso_seconds, classify_rows
@@ -67,14 +68,8 @@ def run_bluegreen(data: Any, spec: ExperimentSpec):
     for c in cols:
         rows[c] = values[c].to_numpy(float)[ok]
     read = len(frame) + bad
-    if not len(rows):
-        top = ", ".join(f"{k}: {n}" for k, n in sorted(rejected.items()))
-        raise InputError(f"{source['label']}: all {read} rows were rejected ({top})",
-                         "check the spec's column names, blue / green labels and timestamp")
-    if spec.on_rejected == "fail" and rejected:
-        raise RejectedRowsError(f"{source['label']}: {sum(rejected.values())} of {read} rows "
-                                "rejected and on_rejected = 'fail'",
-                                "fix the input or drop --fail-on-rejected")
+    check_rows(source["label"], read, len(rows), rejected, spec.on_rejected,
+               "the spec's column names, blue / green labels and timestamp")
     res = analyze_bluegreen(
         rows, time="ts", variant="variant", blue=bg.blue, green=bg.green,
         metrics=list(spec.metrics), alpha=spec.alpha,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -22,11 +23,12 @@ def _version() -> str:
     return __version__
 
 
-class ReportExports:
+class ReportExports(ABC):
     """JSON, text, Markdown, HTML and notebook display, all from ``to_dict()``."""
 
-    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - implemented by subclasses
-        raise NotImplementedError
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON document (``abkit/schemas/report-v1.json``)."""
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"

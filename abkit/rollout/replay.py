@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError, RejectedRowsError
+from ..errors import InputError
 from ..spec import ExperimentSpec
 from .gate import SequentialGate
 from .reduce import Reduction, build_rollout_plan, reduce_frame
@@ -50,6 +50,7 @@ def run_gate(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
 
 def replay(inp: Any, spec: ExperimentSpec, notes: list[str]):
     """Read, account, reduce and replay; returns a RolloutReport."""
+    from ..analysis import check_rows
     from ..report.rollout import RolloutReport
 
     check_rollout_columns(inp, spec)
@@ -62,22 +63,8 @@ def replay(inp: Any, spec: ExperimentSpec, notes: list[str]):
         from ..engine.duckdb_rollout import reduce_rollout
 
         red = reduce_rollout(inp.logs, plan, control)
-    if red.rows_read == 0:
-        raise InputError(f"{inp.label} has no data rows", "check the file is not empty")
-    if red.rows_used == 0:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(red.rejected.items(),
-                                                        key=lambda kv: -kv[1]))
-        raise InputError(
-            f"{inp.label}: all {red.rows_read} rows were rejected ({top})",
-            "see the reasons; check the spec's column names, split and timestamp column",
-        )
-    if spec.on_rejected == "fail" and red.rejected:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(red.rejected.items()))
-        raise RejectedRowsError(
-            f"{inp.label}: {sum(red.rejected.values())} of {red.rows_read} rows rejected "
-            f"({top}) and on_rejected = 'fail'",
-            "fix the input, or drop --fail-on-rejected to reject and continue",
-        )
+    check_rows(inp.label, red.rows_read, red.rows_used, red.rejected, spec.on_rejected,
+               "the spec's column names, split and timestamp column")
     gate = run_gate(red, spec)
     return RolloutReport.build(
         spec, red, gate, notes,
