@@ -61,7 +61,7 @@ import pandas as pd
 from .spec import MetricSpec
 from .stats.compare import Comparison, Estimand, compare
 from .stats.moments import MomentStats
-from .stats.results import ConfidenceInterval, Diagnostic, EffectEstimate
+from .stats.results import ConfidenceInterval, Diagnostic, EffectEstimate, HasDiagnostics
 from .stats.sequential import cs_radius, rho_for
 
 __all__ = [
@@ -253,7 +253,7 @@ class SwitchPoint:
 
 
 @dataclass(frozen=True)
-class MetricComparison:
+class MetricComparison(HasDiagnostics):
     """Green versus blue (or, in a placebo, blue versus itself) for one metric.
 
     ``result`` is the underlying :class:`~abkit.stats.compare.Comparison` (control = blue or
@@ -288,9 +288,6 @@ class MetricComparison:
     def harm_sign(self) -> float:
         return 1.0 if self.good == "decrease" else -1.0
 
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
-
     def text(self) -> str:
         ab, rel = self.result.absolute, self.result.relative
         s = "n/a" if ab.estimate is None else f"{ab.estimate:+.4g}"
@@ -322,7 +319,7 @@ class MetricComparison:
 
 
 @dataclass(frozen=True)
-class ComparisonBlock:
+class ComparisonBlock(HasDiagnostics):
     """One family of comparisons (smoke test, matched hours, a placebo) over all metrics.
 
     ``available`` is False when the data do not allow it (the reason is in
@@ -343,9 +340,6 @@ class ComparisonBlock:
             if c.metric == metric:
                 return c
         return None
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "available": self.available,
@@ -519,7 +513,7 @@ class Rollback:
 
 
 @dataclass(frozen=True)
-class BlueGreenResult:
+class BlueGreenResult(HasDiagnostics):
     """Everything :func:`analyze_bluegreen` found; ``to_dict()`` is JSON-safe (no NaN)."""
 
     blue: str
@@ -538,9 +532,6 @@ class BlueGreenResult:
     reasons: tuple[str, ...]
     rollback: Rollback
     diagnostics: tuple[Diagnostic, ...] = ()
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def comparison(self, metric: str) -> MetricComparison | None:
         for c in self.comparisons:

@@ -44,7 +44,7 @@ from .paired import (
     _z,
     newcombe_paired_interval,
 )
-from .results import ConfidenceInterval, Diagnostic, EffectEstimate
+from .results import ConfidenceInterval, Diagnostic, EffectEstimate, HasDiagnostics
 
 __all__ = ["REST", "BiasShiftResult", "DisparityShift", "GroupRates", "bias_shift"]
 
@@ -97,7 +97,7 @@ class GroupRates:
 
 
 @dataclass(frozen=True)
-class DisparityShift:
+class DisparityShift(HasDiagnostics):
     """Disparity between facet ``a`` (advantaged / reference) and facet ``d`` for both models.
 
     Every field is an :class:`EffectEstimate` whose ``pvalue`` tests "no disparity"
@@ -122,9 +122,6 @@ class DisparityShift:
     di_change: EffectEstimate
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
 
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "facet_d": _group_json(self.facet_d),
@@ -146,7 +143,7 @@ class DisparityShift:
 
 
 @dataclass(frozen=True)
-class BiasShiftResult:
+class BiasShiftResult(HasDiagnostics):
     """Per-group rates and the disparity comparisons of :func:`bias_shift`.
 
     ``mode`` is ``"reference"`` (each other group ``d`` against the reference group ``a``) or
@@ -165,9 +162,6 @@ class BiasShiftResult:
     groups: tuple[GroupRates, ...]
     comparisons: tuple[DisparityShift, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def comparison(self, facet_d: Any) -> DisparityShift | None:
         """The comparison whose facet ``d`` is ``facet_d`` (``None`` if there is none)."""

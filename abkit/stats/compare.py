@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 
 from .moments import MomentStats
-from .results import ConfidenceInterval, Diagnostic, EffectEstimate
+from .results import ConfidenceInterval, Diagnostic, EffectEstimate, HasDiagnostics
 
 __all__ = ["Estimand", "Comparison", "compare", "noninferiority_pvalue"]
 
@@ -59,7 +59,7 @@ class Estimand:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(HasDiagnostics):
     """Treatment versus control for one metric.
 
     Attributes
@@ -88,9 +88,6 @@ class Comparison:
     theta: float | None = None
     variance_reduction: float | None = None
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
 
 _NONE = EffectEstimate(None, None, None, None)

@@ -140,7 +140,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .results import Diagnostic
+from .results import Diagnostic, HasDiagnostics
 
 __all__ = [
     "CATEGORICAL_METHODS",
@@ -219,7 +219,7 @@ DEFAULT_THRESHOLDS = DriftThresholds()
 
 
 @dataclass(frozen=True)
-class DriftResult:
+class DriftResult(HasDiagnostics):
     """One drift measure for one feature.
 
     Attributes
@@ -258,9 +258,6 @@ class DriftResult:
     effect_floor: float | None = None
     expected_under_no_drift: float | None = None
     feature: str | None = None
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -91,7 +91,7 @@ from scipy import optimize, special
 from scipy.interpolate import CubicSpline
 
 from ._checks import check_alpha as _check_alpha
-from .results import Diagnostic
+from .results import Diagnostic, HasDiagnostics
 
 __all__ = [
     "SPENDING_FUNCTIONS",
@@ -332,7 +332,7 @@ def _solve_boundary(step: _Step, target: float) -> float:
 
 
 @dataclass(frozen=True)
-class Look:
+class Look(HasDiagnostics):
     """One look of a group sequential design.
 
     Attributes
@@ -362,9 +362,6 @@ class Look:
     alpha_spent: float
     alpha_increment: float
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def rejects(self, z: float) -> bool:
         """True when ``z >= boundary`` (False without a boundary or for a NaN ``z``)."""

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._checks import ALTERNATIVES as _ALTERNATIVES
 from ._checks import check_unit_interval
-from .results import ConfidenceInterval, Diagnostic
+from .results import ConfidenceInterval, Diagnostic, HasDiagnostics
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -130,7 +130,7 @@ def _os_ranks(n: int, q: float, level: float) -> tuple[int, int, float] | None:
 
 
 @dataclass(frozen=True)
-class QuantileEstimate:
+class QuantileEstimate(HasDiagnostics):
     """A sample quantile with its order-statistic confidence interval.
 
     Attributes
@@ -159,9 +159,6 @@ class QuantileEstimate:
     method: str = "order-statistic"
     unit: str | None = None
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -366,7 +363,7 @@ def _weighted_bootstrap_quantiles(
 
 
 @dataclass(frozen=True)
-class QuantileRatio:
+class QuantileRatio(HasDiagnostics):
     """One quantile of each variant and the candidate / live ratio.
 
     Attributes
@@ -391,9 +388,6 @@ class QuantileRatio:
     paired: bool
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
 
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "q": self.q, "live": self.live.to_dict(), "candidate": self.candidate.to_dict(),
@@ -404,7 +398,7 @@ class QuantileRatio:
 
 
 @dataclass(frozen=True)
-class LatencyComparison:
+class LatencyComparison(HasDiagnostics):
     """Per-variant quantiles and candidate / live ratios for several quantile levels."""
 
     quantiles: tuple[QuantileRatio, ...]
@@ -417,9 +411,6 @@ class LatencyComparison:
     seed: int | None
     unit: str | None
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def __getitem__(self, q: float) -> QuantileRatio:
         for r in self.quantiles:
@@ -688,7 +679,7 @@ class PeriodSummary:
 
 
 @dataclass(frozen=True)
-class WindowQuantile:
+class WindowQuantile(HasDiagnostics):
     """The ``q``-quantile of a whole window, from per-period aggregates.
 
     Attributes
@@ -718,9 +709,6 @@ class WindowQuantile:
     method: str = "count-weighted mixture of per-period CDFs"
     unit: str | None = None
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1014,7 +1002,7 @@ def window_quantile(
 
 
 @dataclass(frozen=True)
-class ErrorRate:
+class ErrorRate(HasDiagnostics):
     """``errors / requests`` with a Wilson score interval."""
 
     errors: int
@@ -1024,9 +1012,6 @@ class ErrorRate:
     confidence_level: float
     method: str = "wilson"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1087,7 +1072,7 @@ def error_rate(errors: int, requests: int, confidence_level: float = 0.95) -> Er
 
 
 @dataclass(frozen=True)
-class ErrorRateComparison:
+class ErrorRateComparison(HasDiagnostics):
     """Candidate versus live error rates.
 
     Attributes
@@ -1114,9 +1099,6 @@ class ErrorRateComparison:
     confidence_level: float
     method: str = "newcombe hybrid score interval; farrington-manning score test"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {

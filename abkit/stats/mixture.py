@@ -128,7 +128,7 @@ import numpy as np
 
 from ._checks import check_alpha as _check_alpha
 from ._checks import check_alternative as _check_alternative
-from .results import ConfidenceInterval, Diagnostic
+from .results import ConfidenceInterval, Diagnostic, HasDiagnostics
 
 __all__ = [
     "DEFAULT_GRID_STEP",
@@ -398,7 +398,7 @@ def _null_indices(phi0: float, step: float, half: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class RateRatioResult:
+class RateRatioResult(HasDiagnostics):
     """One look of the anytime-valid rate-ratio test and confidence sequence.
 
     Attributes
@@ -454,9 +454,6 @@ class RateRatioResult:
     @property
     def confidence_level(self) -> float:
         return 1.0 - self.alpha
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict:
         return {
@@ -1029,7 +1026,7 @@ def srm_pvalues(
 
 
 @dataclass(frozen=True)
-class SequentialSRMResult:
+class SequentialSRMResult(HasDiagnostics):
     """One look of the sequential sample-ratio-mismatch test.
 
     Attributes
@@ -1065,9 +1062,6 @@ class SequentialSRMResult:
     @property
     def passed(self) -> bool:
         return self.pvalue > self.threshold
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict:
         return {

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .results import ConfidenceInterval, Diagnostic, EffectEstimate
+from .results import ConfidenceInterval, Diagnostic, EffectEstimate, HasDiagnostics
 
 __all__ = [
     "LOG_LOSS_EPS",
@@ -373,7 +373,7 @@ _REASONS = {
 
 
 @dataclass(frozen=True)
-class AgreementResult:
+class AgreementResult(HasDiagnostics):
     """Agreement of the two models' decisions at ``threshold`` on the same inputs.
 
     Attributes
@@ -399,9 +399,6 @@ class AgreementResult:
     confidence_level: float
     method: str = "wilson"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -474,7 +471,7 @@ class Correlation:
 
 
 @dataclass(frozen=True)
-class ScoreDifferenceResult:
+class ScoreDifferenceResult(HasDiagnostics):
     """Distribution of the per-request score difference ``d = s_cand - s_live``.
 
     Attributes
@@ -500,9 +497,6 @@ class ScoreDifferenceResult:
     kendall: Correlation
     confidence_level: float
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -666,7 +660,7 @@ def _auc_estimate(auc: float, var: float | None, cl: float) -> EffectEstimate:
 
 
 @dataclass(frozen=True)
-class DeLongResult:
+class DeLongResult(HasDiagnostics):
     """Paired comparison of two AUCs on the same labelled pairs (DeLong's test).
 
     Attributes
@@ -697,9 +691,6 @@ class DeLongResult:
     alternative: str = "two-sided"
     method: str = "delong"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -841,7 +832,7 @@ def delong_test(
 
 
 @dataclass(frozen=True)
-class ModelMetrics:
+class ModelMetrics(HasDiagnostics):
     """One model's quality on the labelled pairs.
 
     Attributes
@@ -879,9 +870,6 @@ class ModelMetrics:
     observed_expected_ratio: float | None
     confidence_level: float
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -994,7 +982,7 @@ def model_metrics(
 
 
 @dataclass(frozen=True)
-class McNemarResult:
+class McNemarResult(HasDiagnostics):
     """McNemar's test of equal accuracy on the same labelled pairs.
 
     Convention: ``b`` = live correct and candidate wrong, ``c`` = live wrong and candidate
@@ -1021,9 +1009,6 @@ class McNemarResult:
     convention: str = "b = live correct & candidate wrong; c = live wrong & candidate correct"
     accuracy_difference_method: str = "newcombe-1998-method-10"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1140,7 +1125,7 @@ def mcnemar_test(
 
 
 @dataclass(frozen=True)
-class LossDifferenceResult:
+class LossDifferenceResult(HasDiagnostics):
     """Paired t-test on per-request loss differences ``loss_cand_i - loss_live_i``.
 
     Positive differences mean the candidate is worse. ``noninferiority_pvalue`` tests
@@ -1160,9 +1145,6 @@ class LossDifferenceResult:
     alternative: str = "two-sided"
     method: str = "paired-t"
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1264,7 +1246,7 @@ def paired_loss_test(
 
 
 @dataclass(frozen=True)
-class PairedComparison:
+class PairedComparison(HasDiagnostics):
     """Everything :func:`paired_comparison` computes; label-based parts are ``None`` without
     labels.
 
@@ -1285,9 +1267,6 @@ class PairedComparison:
     n_pairs: int
     n_labelled: int
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def quality(self) -> dict[str, dict[str, Any]]:
         if self.live is None or self.candidate is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Alternative", "ConfidenceInterval", "Diagnostic", "EffectEstimate"]
+__all__ = ["Alternative", "ConfidenceInterval", "Diagnostic", "EffectEstimate",
+           "HasDiagnostics"]
 
 Alternative = Literal["two-sided", "less", "greater"]
 
@@ -33,6 +34,16 @@ class Diagnostic:
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+class HasDiagnostics:
+    """Mixin for result objects with a ``diagnostics`` tuple of :class:`Diagnostic`."""
+
+    diagnostics: tuple[Diagnostic, ...]
+
+    def has(self, code: str) -> bool:
+        """True when a diagnostic with ``code`` is attached."""
+        return any(d.code == code for d in self.diagnostics)
 
 
 @dataclass(frozen=True)

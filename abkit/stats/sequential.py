@@ -118,7 +118,7 @@ import numpy as np
 
 from ._checks import check_alpha as _check_alpha
 from ._checks import check_alternative as _check_alternative
-from .results import ConfidenceInterval, Diagnostic
+from .results import ConfidenceInterval, Diagnostic, HasDiagnostics
 
 __all__ = [
     "AsymptoticCS",
@@ -293,7 +293,7 @@ def rho_for(n_opt: float, alpha: float, alternative: str = "two-sided") -> float
 
 
 @dataclass(frozen=True)
-class AsymptoticCS:
+class AsymptoticCS(HasDiagnostics):
     """One look at an asymptotic confidence sequence for a mean (or an A/B difference).
 
     Attributes
@@ -338,9 +338,6 @@ class AsymptoticCS:
     @property
     def confidence_level(self) -> float:
         return 1.0 - self.alpha
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
     def rejects(self, null: float = 0.0) -> bool:
         """True when the sequence excludes ``null`` at this look.
@@ -535,7 +532,7 @@ def msprt_log_lr(
 
 
 @dataclass(frozen=True)
-class MSPRTResult:
+class MSPRTResult(HasDiagnostics):
     """One look of a mixture sequential probability ratio test.
 
     Attributes
@@ -561,9 +558,6 @@ class MSPRTResult:
     alternative: str
     null: float = 0.0
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-    def has(self, code: str) -> bool:
-        return any(d.code == code for d in self.diagnostics)
 
 
 def msprt(
