@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .core.accounting import check_rows
+from .core.columns import columns_hint, require_columns
 from .engine.plan import Plan, Reduced, build_plan
 from .errors import InputError, RejectedRowsError
 from .gates.ab import decide_ab
@@ -64,23 +66,13 @@ class _Input:
         return self.logs.sample()  # type: ignore[union-attr]
 
     def check_columns(self, spec: ExperimentSpec) -> None:
-        cols = self.columns()
-        if not cols:
-            raise InputError(f"{self.label} has no columns (is it empty?)",
-                             "check that the file has a header line and data")
-        have = set(cols)
         wanted = [("variant column", "experiment.variant_column", spec.variant_column)]
         if spec.unit_column:
             wanted.append(("unit column", "experiment.unit_column", spec.unit_column))
         for m in spec.metrics:
             for c in m.columns:
                 wanted.append((f"column of metric {m.name!r}", f"metric {m.name!r}", c))
-        for what, key, col in wanted:
-            if col not in have:
-                raise InputError(
-                    f"{self.label}: no {what} {col!r}",
-                    _columns_hint(cols) + f"; fix {key} in the spec (or the CLI option)",
-                )
+        require_columns(self.label, self.columns(), wanted, " (or the CLI option)")
 
     def reduce(self, plan: Plan) -> Reduced:
         if self.logs is not None:
@@ -88,19 +80,6 @@ class _Input:
         from .engine.pandas_engine import reduce_frame
 
         return reduce_frame(self.frame, plan)
-
-
-def _columns_hint(cols: list[str]) -> str:
-    shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
-    hint = f"columns present: {shown}"
-    if len(cols) == 1:
-        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes"), (",", "commas")):
-            if sep in cols[0]:
-                hint += (f" (one column whose name contains {name}: the file seems to use "
-                         "another delimiter; abkit reads .csv as comma- and .tsv as "
-                         "tab-separated)")
-                break
-    return hint
 
 
 def reduce_logs(data: Any, spec: Any, engine: str | None = None,
@@ -176,7 +155,7 @@ def analyze(
         if vcol not in cols:
             raise InputError(
                 f"{inp.label}: no variant column {vcol!r}",
-                _columns_hint(cols) + "; pass --variant-col (or variant_column=) or write a "
+                columns_hint(cols) + "; pass --variant-col (or variant_column=) or write a "
                 "spec",
             )
         sample = inp.sample()
@@ -239,25 +218,6 @@ def analyze(
         outcome=decision,
         warnings=warnings,
     )
-
-
-def check_rows(label: str, rows_read: int, rows_used: int, rejected: Mapping[str, int],
-               on_rejected: str, check: str) -> None:
-    """The accounting's hard stops, for every strategy: no rows, every row rejected (the
-    reasons, most frequent first), or any rejection with ``on_rejected = "fail"``."""
-    if rows_read == 0:
-        raise InputError(f"{label} has no data rows", "check the file is not empty")
-    if rows_used == 0:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items(), key=lambda kv: -kv[1]))
-        raise InputError(f"{label}: all {rows_read} rows were rejected ({top})",
-                         f"see the reasons; check {check}")
-    if on_rejected == "fail" and rejected:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items()))
-        raise RejectedRowsError(
-            f"{label}: {sum(rejected.values())} of {rows_read} rows rejected ({top}) and "
-            "on_rejected = 'fail'",
-            "fix the input, or drop --fail-on-rejected to reject and continue",
-        )
 
 
 def _data_warnings(sp: ExperimentSpec, red: Reduced) -> list[str]:

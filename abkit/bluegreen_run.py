@@ -6,6 +6,9 @@ from typing import Any
 
 import pandas as pd
 
+from .core.accounting import check_rows
+from .core.columns import require_columns
+from .engine.pandas_engine import reason_counts
 from .errors import InputError
 from .spec import ExperimentSpec
 
@@ -31,7 +34,6 @@ def _rows(data: Any) -> tuple[pd.DataFrame, int, str, dict]:
 
 def run_bluegreen(data: Any, spec: ExperimentSpec):
     """Read ``data``, classify every row, compare green after the switch with blue before."""
-    from .analysis import check_rows
     from .bluegreen import analyze_bluegreen
     from .report.bluegreen import BlueGreenReport
     from .rollout.reduce import _iso_seconds, classify_rows
@@ -42,25 +44,18 @@ def run_bluegreen(data: Any, spec: ExperimentSpec):
     if len(frame) == 0 and not bad:
         raise InputError(f"{source['label']} has no data rows", "check the file is not empty")
     cols = list(dict.fromkeys(m.column for m in spec.metrics))
-    have = set(map(str, frame.columns))
-    for what, col in ([("variant column", spec.variant_column),
-                       ("timestamp column", bg.timestamp_column)]
-                      + [(f"column of metric {m.name!r}", m.column) for m in spec.metrics]):
-        if col not in have:
-            raise InputError(f"{source['label']}: no {what} {col!r}",
-                             f"columns present: {', '.join(sorted(have)[:30])}; fix the spec")
+    require_columns(source["label"], list(map(str, frame.columns)),
+                    [("variant column", "experiment.variant_column", spec.variant_column),
+                     ("timestamp column", "experiment.timestamp_column", bg.timestamp_column)]
+                    + [(f"column of metric {m.name!r}", f"metric {m.name!r}", m.column)
+                       for m in spec.metrics])
     reason, v, t, values = classify_rows(
         frame, variant_column=spec.variant_column, variants=(bg.blue, bg.green),
         timestamp_column=bg.timestamp_column, columns=cols,
         binary=[m.column for m in spec.metrics if m.kind == "proportion"])
-    rejected: dict[str, int] = {}
-    rejected_columns: dict[str, dict[str, int]] = {}
-    for r, n in reason[reason.notna()].value_counts().items():
-        code, _, col = str(r).partition("|")
-        rejected[code] = rejected.get(code, 0) + int(n)
-        if col:
-            rejected_columns.setdefault(code, {})[col] = int(n)
-    unknown = {str(k): int(n) for k, n in v[reason == "unknown_variant|"].value_counts().items()}
+    counts = reason_counts(reason, v)
+    rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
+                                           counts.unknown_variants)
     if bad:
         rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad
     ok = reason.isna().to_numpy()

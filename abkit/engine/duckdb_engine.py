@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable
 
+from ..core.accounting import ReasonCounts
 from ..errors import InputError
 from ..io.sources import Source
 from ..stats import MomentStats
@@ -417,17 +418,11 @@ class DuckDBLogs:
 
         Returns (rejected, rejected_columns, unknown_variants, examples).
         """
-        rejected: dict[str, int] = {}
-        rejected_columns: dict[str, dict[str, int]] = {}
-        unknown: dict[str, int] = {}
+        counts = ReasonCounts()
         for r, v, n in reasons:
-            code, _, col = r.partition("|")
-            rejected[code] = rejected.get(code, 0) + int(n)
-            if col:
-                rejected_columns.setdefault(code, {})
-                rejected_columns[code][col] = rejected_columns[code].get(col, 0) + int(n)
-            if code == "unknown_variant" and v is not None:
-                unknown[v] = unknown.get(v, 0) + int(n)
+            counts.add(r, n, v)
+        rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
+                                               counts.unknown_variants)
         examples: dict[str, str] = {}
         bad_lines, example = self._csv_rejects()
         if bad_lines:

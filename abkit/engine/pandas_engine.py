@@ -10,11 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.accounting import count_reasons
 from ..errors import InputError
 from ..stats import MomentStats
 from .plan import Plan, Reduced
 
-__all__ = ["reduce_frame", "label_series", "numeric_series"]
+__all__ = ["reduce_frame", "label_series", "numeric_series", "reason_counts"]
+
+
+def reason_counts(reason: pd.Series, variants: pd.Series):
+    """The accounting of a classified frame: ``reason`` holds ``"code|column"`` or None per
+    row, ``variants`` the raw labels (counted for ``unknown_variant`` rows)."""
+    bad = reason.notna()
+    return count_reasons(
+        {str(r): int(n) for r, n in reason[bad].value_counts().items()},
+        {str(k): int(n) for k, n in variants[reason == "unknown_variant|"].value_counts().items()})
 
 _NAN_WORDS = {"nan", "+nan", "-nan"}
 
@@ -80,17 +90,10 @@ def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
     for c in plan.binary_columns:
         mark(~parsed[c][1].isin([0.0, 1.0]), f"not_binary|{c}")
 
-    rejected: dict[str, int] = {}
-    rejected_columns: dict[str, dict[str, int]] = {}
-    unknown: dict[str, int] = {}
     bad = reason.notna()
-    for r, n in reason[bad].value_counts().items():
-        code, _, col = str(r).partition("|")
-        rejected[code] = rejected.get(code, 0) + int(n)
-        if col:
-            rejected_columns.setdefault(code, {})[col] = int(n)
-    for name, n in v[reason == "unknown_variant|"].value_counts().items():
-        unknown[str(name)] = int(n)
+    counts = reason_counts(reason, v)
+    rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
+                                           counts.unknown_variants)
 
     ok = ~bad
     # internal columns are "\0"-prefixed and user columns "=" + name: no collision possible

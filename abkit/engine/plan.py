@@ -8,35 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.accounting import REASONS, ROW_REASONS  # noqa: F401  (re-exported)
 from ..spec import ExperimentSpec, MetricSpec
 from ..stats import Estimand, MomentStats
 
 __all__ = ["REASONS", "Plan", "MetricPlan", "Reduced", "Variable", "build_plan"]
 
-# Rejection reasons, in the order they are tested: a row gets the first that applies.
-REASONS: dict[str, str] = {
-    "unparseable_line": "the line could not be parsed (wrong number of fields, invalid JSON, "
-    "or a JSON value that is not an object)",
-    "missing_variant": "the variant is null or empty",
-    "unknown_variant": "the variant is not one of the spec's split",
-    "missing_unit_id": "the unit id is null or empty",
-    "missing_value": "a metric column is null or empty",
-    "non_numeric_value": "a metric column is not a number",
-    "non_finite_value": "a metric column is NaN or infinite",
-    "not_binary": "a proportion column is not 0 or 1",
-    "missing_timestamp": "the timestamp column is null or empty",
-    "bad_timestamp": "the timestamp is neither ISO 8601 text nor epoch seconds/milliseconds",
-    "negative_count": "a count column is negative",
-    "before_start": "the timestamp is before the rollout's start",
-    "unit_in_multiple_variants": "the unit's usable rows appear in more than one variant "
-    "(all those rows)",
-    "duplicate_unit": "the unit has more than one usable row in a per-unit log (all those "
-    "rows)",
-}
-ROW_REASONS = (
-    "unparseable_line", "missing_variant", "unknown_variant", "missing_unit_id",
-    "missing_value", "non_numeric_value", "non_finite_value", "not_binary",
-)
+# The rejection reasons (and their test order) are defined once, in abkit.core.accounting.
 
 
 @dataclass(frozen=True)

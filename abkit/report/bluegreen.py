@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
-from .shadow import reason_descriptions
+from ..core.accounting import describe
 
 __all__ = ["BlueGreenReport"]
 
@@ -83,7 +83,7 @@ class BlueGreenReport(ReportExports):
             "inferred": [],
             "warnings": warnings,
             "input": dict(self.source),
-            "data": {**d, "reason_descriptions": reason_descriptions(d["rows_rejected"])},
+            "data": {**d, "reason_descriptions": describe(d["rows_rejected"])},
             "srm": {"pvalue": None, "statistic": None, "df": 0,
                     "threshold": spec.srm_threshold, "passed": True, "expected": {},
                     "observed": dict(d["units"]),

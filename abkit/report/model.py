@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine.plan import REASONS, Reduced
+from ..core.accounting import describe
+from ..engine.plan import Reduced
 from ..gates.ab import ComparisonRecord, Outcome
 from ..spec import ExperimentSpec
 
@@ -148,7 +149,7 @@ class Report(ReportExports):
                 "rows_rejected": dict(sorted(red.rejected.items())),
                 "rejected_columns": {k: dict(sorted(v.items()))
                                      for k, v in sorted(red.rejected_columns.items())},
-                "reason_descriptions": {k: REASONS[k] for k in sorted(red.rejected)},
+                "reason_descriptions": describe(red.rejected),
                 "unknown_variants": dict(sorted(red.unknown_variants.items())),
                 "examples": dict(sorted(red.examples.items())),
                 "units": {v: red.units.get(v, 0) for v in self.variants},

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine.plan import REASONS
+from ..core.accounting import describe
 from ..rollout.gate import Look, MetricLook, SequentialGate
 from ..rollout.reduce import Reduction, to_iso
 from ..spec import ExperimentSpec
@@ -201,7 +201,7 @@ class RolloutReport(ReportExports):
                 "rows_rejected": dict(sorted(red.rejected.items())),
                 "rejected_columns": {a: dict(sorted(b.items()))
                                      for a, b in sorted(red.rejected_columns.items())},
-                "reason_descriptions": {r: REASONS[r] for r in sorted(red.rejected)},
+                "reason_descriptions": describe(red.rejected),
                 "unknown_variants": dict(sorted(red.unknown_variants.items())),
                 "examples": dict(sorted(red.examples.items())),
                 "units": n,

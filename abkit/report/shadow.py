@@ -6,18 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..core.accounting import describe
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
 
-__all__ = ["ShadowReport", "reason_descriptions"]
-
-
-def reason_descriptions(codes) -> dict[str, str]:
-    from ..engine.plan import REASONS
-    from ..io.datacapture import REASONS as CAPTURE
-
-    both = {**REASONS, **CAPTURE}
-    return {c: both.get(c, c.replace("_", " ")) for c in sorted(codes)}
+__all__ = ["ShadowReport"]
 
 
 def _comparison(v, spec: ExperimentSpec) -> dict[str, Any]:
@@ -98,7 +91,7 @@ class ShadowReport(ReportExports):
             "data": {
                 "rows_read": d["rows_read"], "rows_used": d["rows_used"],
                 "rows_rejected": d["rows_rejected"], "rejected_columns": {},
-                "reason_descriptions": reason_descriptions(d["rows_rejected"]),
+                "reason_descriptions": describe(d["rows_rejected"]),
                 "unknown_variants": {}, "examples": d["examples"],
                 "units": {sh.live: n, sh.candidate: n},
             },

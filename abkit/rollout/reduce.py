@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..engine.pandas_engine import label_series, numeric_series
+from ..core.accounting import ReasonCounts, count_reasons
+from ..engine.pandas_engine import label_series, numeric_series, reason_counts
 from ..spec import ExperimentSpec, MetricSpec
 
 __all__ = ["RolloutPlan", "Reduction", "build_rollout_plan", "reduce_frame_cells",
@@ -131,14 +132,17 @@ class Reduction:
             per[variant] = np.array(vec, dtype=float)
 
     def add_rejections(self, counts: dict[str, int], unknown: dict[str, int]) -> None:
-        for r, n in counts.items():
-            code, _, col = r.partition("|")
-            self.rejected[code] = self.rejected.get(code, 0) + int(n)
-            if col:
-                d = self.rejected_columns.setdefault(code, {})
-                d[col] = d.get(col, 0) + int(n)
-        for v, n in unknown.items():
-            self.unknown_variants[v] = self.unknown_variants.get(v, 0) + int(n)
+        self.merge_counts(count_reasons(counts, unknown))
+
+    def merge_counts(self, c: ReasonCounts) -> None:
+        for code, n in c.rejected.items():
+            self.rejected[code] = self.rejected.get(code, 0) + n
+        for code, per in c.rejected_columns.items():
+            d = self.rejected_columns.setdefault(code, {})
+            for col, n in per.items():
+                d[col] = d.get(col, 0) + n
+        for v, n in c.unknown_variants.items():
+            self.unknown_variants[v] = self.unknown_variants.get(v, 0) + n
 
     def see_times(self, lo: float | None, hi: float | None) -> None:
         if lo is not None:
@@ -252,9 +256,7 @@ def reduce_frame_cells(df: pd.DataFrame, plan: RolloutPlan, origin: float | None
     reason, v, t, values = classify_frame(df, plan, red.origin)
     red.rows_read += len(df)
     bad = reason.notna()
-    counts = {str(r): int(k) for r, k in reason[bad].value_counts().items()}
-    unknown = {str(x): int(k) for x, k in v[reason == "unknown_variant|"].value_counts().items()}
-    red.add_rejections(counts, unknown)
+    red.merge_counts(reason_counts(reason, v))
     ok = ~bad
     used = pd.DataFrame({"v": v[ok].astype(str), "t": t[ok]})
     red.rows_used += len(used)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
+from ..core.accounting import check_rows
+from ..core.columns import require_columns
 from ..spec import ExperimentSpec
 from .gate import SequentialGate
 from .reduce import Reduction, build_rollout_plan, reduce_frame
@@ -13,22 +14,12 @@ __all__ = ["replay", "run_gate"]
 
 
 def check_rollout_columns(inp: Any, spec: ExperimentSpec) -> None:
-    from ..analysis import _columns_hint
-
-    cols = inp.columns()
-    have = set(cols)
-    if not cols:
-        raise InputError(f"{inp.label} has no columns (is it empty?)",
-                         "check that the file has a header line and data")
     wanted = [("variant column", "experiment.variant_column", spec.variant_column),
               ("timestamp column", "experiment.timestamp_column",
                spec.rollout.timestamp_column)]  # type: ignore[union-attr]
     wanted += [(f"column of metric {m.name!r}", f"metric {m.name!r}", m.column)
                for m in spec.metrics]
-    for what, key, col in wanted:
-        if col not in have:
-            raise InputError(f"{inp.label}: no {what} {col!r}",
-                             _columns_hint(cols) + f"; fix {key} in the spec")
+    require_columns(inp.label, inp.columns(), wanted)
 
 
 def run_gate(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
@@ -50,7 +41,6 @@ def run_gate(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
 
 def replay(inp: Any, spec: ExperimentSpec, notes: list[str]):
     """Read, account, reduce and replay; returns a RolloutReport."""
-    from ..analysis import check_rows
     from ..report.rollout import RolloutReport
 
     check_rollout_columns(inp, spec)

@@ -1,0 +1,41 @@
+"""The one column check: every column a spec names must be in the logs, with one hint
+format that lists the columns present (and spots a wrong delimiter)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from ..errors import InputError
+
+__all__ = ["columns_hint", "require_columns"]
+
+
+def columns_hint(cols: Sequence[str]) -> str:
+    """``columns present: a, b, ...``, plus a note when one column name holds a delimiter."""
+    shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
+    hint = f"columns present: {shown}"
+    if len(cols) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes"), (",", "commas")):
+            if sep in cols[0]:
+                hint += (f" (one column whose name contains {name}: the file seems to use "
+                         "another delimiter; abkit reads .csv as comma- and .tsv as "
+                         "tab-separated)")
+                break
+    return hint
+
+
+def require_columns(label: str, cols: Sequence[str],
+                    wanted: Iterable[tuple[str, str, str | None]], fix: str = "") -> None:
+    """Raise :class:`InputError` for the first ``(what, spec key, column)`` not in ``cols``.
+
+    ``fix`` follows the spec key in the hint (for example ``" (or the CLI option)"``).
+    """
+    cols = [str(c) for c in cols]
+    if not cols:
+        raise InputError(f"{label} has no columns (is it empty?)",
+                         "check that the file has a header line and data")
+    have = set(cols)
+    for what, key, col in wanted:
+        if col is not None and col not in have:
+            raise InputError(f"{label}: no {what} {col!r}",
+                             columns_hint(cols) + f"; fix {key} in the spec{fix}")
