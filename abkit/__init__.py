@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "analyze": ("abkit.analysis", "analyze"),
+    "analyze": ("abkit.pipeline", "analyze"),
     "Report": ("abkit.report.model", "Report"),
     "RolloutReport": ("abkit.report.rollout", "RolloutReport"),
     "RolloutMonitor": ("abkit.rollout.monitor", "RolloutMonitor"),
@@ -47,7 +47,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import analyze
+    from .pipeline import analyze
     from .errors import AbkitError, ExitCode, InputError, SpecError
     from .report.model import Report
     from .report.rollout import RolloutReport

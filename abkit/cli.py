@@ -54,7 +54,7 @@ def _common_options(f: Callable) -> Callable:
 
 def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                   deterministic):
-    from .analysis import analyze
+    from .pipeline import analyze
 
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,

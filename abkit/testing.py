@@ -52,7 +52,7 @@ def _set_report_dir(folder: str | os.PathLike | None) -> None:
 
 def run_gate(data: Any, spec: Any = None, **kwargs: Any) -> Report:
     """``abkit.analyze(data, spec, **kwargs)``, recording the report when a sink is set."""
-    from .analysis import analyze
+    from .pipeline import analyze
 
     report = analyze(data, spec, **kwargs)
     if _sink is not None:

@@ -103,12 +103,12 @@ def test_bad_spec_exit_2(capsys, tmp_path):
 
 
 def test_internal_error_exit_4(capsys, monkeypatch):
-    import abkit.analysis
+    import abkit.pipeline
 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(abkit.analysis, "analyze", boom)
+    monkeypatch.setattr(abkit.pipeline, "analyze", boom)
     rc, _, err = run(capsys, "gate", EX, "--spec", SPEC)
     assert rc == 4 and "internal error" in err and "kaboom" in err
 

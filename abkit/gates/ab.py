@@ -31,7 +31,7 @@ from ..stats import (
     srm_test,
 )
 
-__all__ = ["ComparisonRecord", "Outcome", "decide_ab"]
+__all__ = ["ComparisonRecord", "Outcome", "Tested", "decide_ab", "run_comparisons"]
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,19 @@ def _effect_text(rec: ComparisonRecord) -> str:
     return s
 
 
-def decide_ab(spec: ExperimentSpec, reduced: Reduced, plan: Plan, variants: list[str]) -> Outcome:
-    """Run every comparison (metric x treatment) and turn them into the decision."""
+@dataclass(frozen=True)
+class Tested:
+    """Every comparison (metric x treatment) and the SRM check, before the decision."""
+
+    variants: tuple[str, ...]
+    srm: SRMResult
+    records: tuple[ComparisonRecord, ...]
+
+
+def run_comparisons(spec: ExperimentSpec, reduced: Reduced, plan: Plan,
+                    variants: list[str]) -> Tested:
+    """Run every comparison (metric x treatment), multiplicity-adjusted, and the SRM check;
+    ``variants[0]`` is the control."""
     control, treatments = variants[0], variants[1:]
     expected = dict(spec.split) if spec.split is not None else {v: 1.0 for v in variants}
     srm = srm_test(reduced.units, expected, spec.srm_threshold)
@@ -162,7 +173,12 @@ def decide_ab(spec: ExperimentSpec, reduced: Reduced, plan: Plan, variants: list
             regressed = None if p_ni is None else p_ni < spec.alpha
         records.append(ComparisonRecord(m, control, t, res, padj, verdict, margin_abs, p_ni,
                                         regressed, agg))
+    return Tested(tuple(variants), srm, tuple(records))
 
+
+def decide_ab(spec: ExperimentSpec, tested: Tested) -> Outcome:
+    """Turn the comparisons into the decision: per treatment, then overall."""
+    treatments, srm, records = tested.variants[1:], tested.srm, tested.records
     per_treatment: dict[str, dict[str, Any]] = {}
     for t in treatments:
         recs = [r for r in records if r.treatment == t]

@@ -1,0 +1,138 @@
+"""The :class:`Strategy` interface and the one registry of strategies.
+
+:func:`abkit.pipeline.analyze` runs every strategy the same way::
+
+    source  = strategy.open(data, overrides)
+    plan    = strategy.plan(spec, source)
+    reduced = strategy.reduce(source, plan)
+    strategy.check(spec, source, reduced)          # the accounting's hard stops
+    results = strategy.test(spec, source, plan, reduced)
+    verdict = strategy.decide(spec, results)
+    report  = strategy.report(spec, source, reduced, results, verdict, notes)
+
+A new strategy subclasses :class:`Strategy`, sets ``names`` and ``accepts``, and adds one
+line to :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from ..core.accounting import check_rows
+from ..errors import InputError
+
+__all__ = ["OPTION_NAMES", "Overrides", "REGISTRY", "Strategy", "get_strategy"]
+
+#: How each override is spelled on the command line (for messages).
+OPTION_NAMES = {
+    "variant_column": "--variant-col / variant_column=",
+    "unit_column": "--unit-col / unit_column=",
+    "control": "--control / control=",
+    "on_rejected": "--fail-on-rejected / on_rejected=",
+    "engine": "engine=",
+    "deterministic": "--deterministic / --parallel / deterministic=",
+}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Every ``analyze`` keyword (and CLI option) that changes a run; None = not given."""
+
+    variant_column: str | None = None
+    unit_column: str | None = None
+    control: str | None = None
+    on_rejected: str | None = None
+    engine: str | None = None
+    deterministic: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
+
+    def spec_changes(self) -> dict[str, Any]:
+        """The overrides that are spec keys (applied with ``spec.with_``)."""
+        keys = ("variant_column", "unit_column", "control", "on_rejected")
+        return {k: v for k, v in self.given().items() if k in keys}
+
+
+class Strategy(ABC):
+    """One rollout strategy. Subclasses set ``names`` (spec ``strategy`` values) and
+    ``accepts`` (the :class:`Overrides` fields they apply; others are refused, exit 2)."""
+
+    names: ClassVar[tuple[str, ...]] = ()
+    accepts: ClassVar[frozenset[str]] = frozenset()
+    #: what to check when every row was rejected (the end of check_rows' hint)
+    check_hint: ClassVar[str] = "the spec's column names"
+
+    def refuse_overrides(self, spec: Any, overrides: Overrides) -> None:
+        """Exit 2 for any override this strategy would otherwise silently ignore."""
+        for name, value in overrides.given().items():
+            if name not in self.accepts:
+                raise InputError(
+                    f"{OPTION_NAMES[name]} {value!r} does not apply to a {spec.strategy} "
+                    "analysis",
+                    "drop the option, or set the corresponding key in the spec "
+                    f"(see the README's {spec.strategy} section)",
+                )
+
+    def resolve(self, spec: Any, overrides: Overrides) -> Any:
+        """The spec with the accepted spec-key overrides applied."""
+        self.refuse_overrides(spec, overrides)
+        changes = overrides.spec_changes()
+        return spec.with_(**changes) if changes else spec
+
+    def open(self, data: Any, overrides: Overrides) -> Any:
+        """The opened input (default: a DataFrame or log files for the engines)."""
+        from ..engine.input import LogInput
+
+        return LogInput(data, overrides.engine, overrides.deterministic)
+
+    @abstractmethod
+    def plan(self, spec: Any, source: Any) -> Any:
+        """What to reduce: data, not SQL (also checks the columns the spec names)."""
+
+    @abstractmethod
+    def reduce(self, source: Any, plan: Any) -> Any:
+        """The reduced statistics and the row accounting."""
+
+    def check(self, spec: Any, source: Any, reduced: Any) -> None:
+        """The accounting's hard stops (no rows, all rows rejected, on_rejected = fail)."""
+        check_rows(source.label, reduced.rows_read, reduced.rows_used, reduced.rejected,
+                   spec.on_rejected, self.check_hint)
+
+    @abstractmethod
+    def test(self, spec: Any, source: Any, plan: Any, reduced: Any) -> Any:
+        """Reduced statistics -> test results."""
+
+    @abstractmethod
+    def decide(self, spec: Any, results: Any) -> Any:
+        """Test results -> the verdict (decision and reasons)."""
+
+    @abstractmethod
+    def report(self, spec: Any, source: Any, reduced: Any, results: Any, verdict: Any,
+               notes: list[str]) -> Any:
+        """The report: the shared sections plus this strategy's own."""
+
+
+#: spec ``strategy`` value -> "module:class" (imported on first use, to keep imports light)
+REGISTRY: dict[str, str] = {
+    "ab": "abkit.strategies.ab:ABStrategy",
+    "canary": "abkit.strategies.rollout:RolloutStrategy",
+    "linear": "abkit.strategies.rollout:RolloutStrategy",
+    "shadow": "abkit.strategies.shadow:ShadowStrategy",
+    "bluegreen": "abkit.strategies.bluegreen:BlueGreenStrategy",
+}
+
+
+def get_strategy(name: str) -> Strategy:
+    """The registered strategy for a spec's ``strategy`` value."""
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise InputError(f"unknown strategy {name!r}",
+                         f"use one of: {', '.join(REGISTRY)}") from None
+    mod, cls = target.split(":")
+    return getattr(importlib.import_module(mod), cls)()

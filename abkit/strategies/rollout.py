@@ -1,0 +1,68 @@
+"""``strategy = "canary" | "linear"``: replay a rollout from its logs, every look present in
+the data, in order, through the anytime-valid :class:`~abkit.rollout.gate.SequentialGate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.columns import require_columns
+from ..rollout.gate import Look, SequentialGate
+from ..rollout.reduce import Reduction, RolloutPlan, build_rollout_plan, reduce_frame
+from ..spec import ExperimentSpec
+from .base import Strategy
+
+__all__ = ["RolloutStrategy", "replay_looks"]
+
+
+def replay_looks(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
+    """Feed every look of ``red`` to a new gate, in window order."""
+    ro = spec.rollout
+    assert ro is not None and spec.control is not None
+    gate = SequentialGate(spec, build_rollout_plan(spec), spec.control, ro.candidate,
+                          float(red.origin or 0.0))
+    gate.thresholds.update(red.thresholds)
+    by_window: dict[int, dict] = {}
+    for key, per in red.cells.items():
+        by_window.setdefault(key[0], {})[key] = per
+    for w in sorted(by_window):
+        exceed = {k: v for k, v in red.exceed.items() if k[0] == w}
+        gate.add_look(w, by_window[w], exceed)
+    return gate
+
+
+class RolloutStrategy(Strategy):
+    names = ("canary", "linear")
+    accepts = frozenset({"variant_column", "control", "on_rejected", "engine",
+                         "deterministic"})
+    check_hint = "the spec's column names, split and timestamp column"
+
+    def plan(self, spec: ExperimentSpec, source: Any) -> RolloutPlan:
+        wanted = [("variant column", "experiment.variant_column", spec.variant_column),
+                  ("timestamp column", "experiment.timestamp_column",
+                   spec.rollout.timestamp_column)]  # type: ignore[union-attr]
+        wanted += [(f"column of metric {m.name!r}", f"metric {m.name!r}", m.column)
+                   for m in spec.metrics]
+        require_columns(source.label, source.columns(), wanted)
+        return build_rollout_plan(spec)
+
+    def reduce(self, source: Any, plan: RolloutPlan) -> Reduction:
+        control = plan.spec.control
+        assert control is not None
+        if source.frame is not None and source.engine == "pandas":
+            return reduce_frame(source.frame, plan, control)
+        from ..engine.duckdb_rollout import reduce_rollout
+
+        return reduce_rollout(source.logs, plan, control)
+
+    def test(self, spec: ExperimentSpec, source: Any, plan: RolloutPlan,
+             reduced: Reduction) -> SequentialGate:
+        return replay_looks(reduced, spec)
+
+    def decide(self, spec: ExperimentSpec, results: SequentialGate) -> Look | None:
+        return results.decided
+
+    def report(self, spec: ExperimentSpec, source: Any, reduced: Reduction,
+               results: SequentialGate, verdict: Look | None, notes: list[str]):
+        from ..report.rollout import RolloutReport
+
+        return RolloutReport.build(spec, reduced, results, notes, source.description)

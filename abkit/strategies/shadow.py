@@ -1,0 +1,88 @@
+"""``strategy = "shadow"``: the candidate answers copies of live requests; compare matched
+pairs (quality, latency, errors, bias) and watch drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError, RejectedRowsError
+from ..spec import ExperimentSpec
+from .base import Strategy
+
+__all__ = ["ShadowRead", "ShadowStrategy"]
+
+
+@dataclass
+class RawInput:
+    """The shadow readers open their own inputs (a capture tree, or one or two logs)."""
+
+    data: Any
+
+
+@dataclass
+class ShadowRead:
+    """Matched pairs and their accounting (what the shadow readers reduce the input to)."""
+
+    inputs: Any
+    data: dict[str, Any]
+    description: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return self.description["label"]
+
+
+class ShadowStrategy(Strategy):
+    names = ("shadow",)
+    accepts = frozenset({"variant_column", "on_rejected"})
+
+    def open(self, data: Any, overrides: Any) -> RawInput:
+        return RawInput(data)
+
+    def plan(self, spec: ExperimentSpec, source: RawInput) -> ExperimentSpec:
+        return spec
+
+    def reduce(self, source: RawInput, plan: ExperimentSpec) -> ShadowRead:
+        from ..shadow.load import load_shadow
+
+        return ShadowRead(*load_shadow(source.data, plan))
+
+    def check(self, spec: ExperimentSpec, source: RawInput, reduced: ShadowRead) -> None:
+        d, label = reduced.data, reduced.label
+        if d["rows_read"] == 0:
+            raise InputError(f"{label}: no records", "check the path")
+        if d["pairs"] == 0:
+            top = ", ".join(f"{k}: {v}" for k, v in sorted(d["rows_rejected"].items()))
+            raise InputError(f"{label}: no live record could be matched with a "
+                             f"candidate record ({top})",
+                             "check live / candidate (variant names) and the id column")
+        if spec.on_rejected == "fail" and d["rows_rejected"]:
+            raise RejectedRowsError(
+                f"{label}: {sum(d['rows_rejected'].values())} records "
+                "rejected and on_rejected = 'fail'", "fix the input or drop --fail-on-rejected")
+
+    def test(self, spec: ExperimentSpec, source: RawInput, plan: ExperimentSpec,
+             reduced: ShadowRead) -> tuple:
+        from ..shadow.evaluate import evaluate_shadow
+
+        return evaluate_shadow(spec, reduced.inputs)
+
+    def decide(self, spec: ExperimentSpec, results: tuple) -> tuple:
+        decision, reasons, verdicts, _ = results
+        return decision, tuple(reasons), tuple(verdicts)
+
+    def report(self, spec: ExperimentSpec, source: RawInput, reduced: ShadowRead,
+               results: tuple, verdict: tuple, notes: list[str]):
+        from ..report.shadow import ShadowReport
+
+        section = results[3]
+        d = reduced.data
+        warnings = list(section["notes"])
+        rej = sum(d["rows_rejected"].values())
+        if d["rows_read"] and rej / d["rows_read"] > 0.05:
+            warnings.insert(0, f"{rej / d['rows_read']:.1%} of records were rejected or "
+                            "unmatched; check the reasons before trusting the result")
+        decision, reasons, verdicts = verdict
+        return ShadowReport(spec, decision, reasons, verdicts, section, d, reduced.description,
+                            warnings)
