@@ -67,10 +67,15 @@ class Strategy(ABC):
     #: what to check when every row was rejected (the end of check_rows' hint)
     check_hint: ClassVar[str] = "the spec's column names"
 
+    def accepted(self, spec: Any) -> frozenset[str]:
+        """The overrides this strategy applies for ``spec`` (default: ``accepts``)."""
+        return self.accepts
+
     def refuse_overrides(self, spec: Any, overrides: Overrides) -> None:
         """Exit 2 for any override this strategy would otherwise silently ignore."""
+        accepted = self.accepted(spec)
         for name, value in overrides.given().items():
-            if name not in self.accepts:
+            if name not in accepted:
                 raise InputError(
                     f"{OPTION_NAMES[name]} {value!r} does not apply to a {spec.strategy} "
                     "analysis",

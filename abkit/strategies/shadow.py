@@ -37,6 +37,12 @@ class ShadowStrategy(Strategy):
     names = ("shadow",)
     accepts = frozenset({"variant_column", "on_rejected"})
 
+    def accepted(self, spec: ExperimentSpec) -> frozenset[str]:
+        # a capture tree is split by its variant folders, not by a column
+        if spec.shadow is not None and spec.shadow.input_format == "sagemaker-capture":
+            return self.accepts - {"variant_column"}
+        return self.accepts
+
     def open(self, data: Any, overrides: Any) -> RawInput:
         return RawInput(data)
 
