@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AbkitError",
@@ -37,7 +37,7 @@ _LAZY = {
     "analyze": ("abkit.pipeline", "analyze"),
     "Report": ("abkit.report.model", "Report"),
     "RolloutReport": ("abkit.report.rollout", "RolloutReport"),
-    "RolloutMonitor": ("abkit.rollout.monitor", "RolloutMonitor"),
+    "RolloutMonitor": ("abkit.monitor", "RolloutMonitor"),
     "ExperimentSpec": ("abkit.spec", "ExperimentSpec"),
     "load_spec": ("abkit.spec", "load_spec"),
     "ExitCode": ("abkit.errors", "ExitCode"),
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import AbkitError, ExitCode, InputError, SpecError
     from .report.model import Report
     from .report.rollout import RolloutReport
-    from .rollout.monitor import RolloutMonitor
+    from .monitor import RolloutMonitor
     from .spec import ExperimentSpec, load_spec
 
 

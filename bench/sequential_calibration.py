@@ -4,11 +4,11 @@
     .venv/bin/python bench/sequential_calibration.py --runs 400 --out /tmp/sequential.md
 
 What users run: :class:`abkit.rollout.gate.SequentialGate`, the object behind ``abkit gate``,
-replay and :class:`~abkit.rollout.monitor.RolloutMonitor`, built from a spec with the two
+replay and :class:`~abkit.monitor.RolloutMonitor`, built from a spec with the two
 guardrails of ``data/linear.toml`` (``error_rate``: proportion, margin +50 %; ``latency``:
 mean, margin +5 %; ``min_samples = 500``; alpha = 0.05; the sequential SRM at its default
 threshold 0.001) and fed one look at a time with *cells* exactly as
-:mod:`abkit.rollout.reduce` produces them: ``cells[(look, step)][variant] = [n, sum error,
+:mod:`abkit.engine.rollout_reduce` produces them: ``cells[(look, step)][variant] = [n, sum error,
 sum error^2, sum latency, sum latency^2]``. Rows are never materialised; per look and arm the
 sufficient statistics are simulated directly:
 
@@ -82,7 +82,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from abkit.rollout.gate import SequentialGate
-from abkit.rollout.reduce import build_rollout_plan
+from abkit.engine.rollout_reduce import build_rollout_plan
 from abkit.spec import parse_spec
 from abkit.stats.gst import GroupSequentialDesign
 from abkit.stats.mixture import DEFAULT_TAU, rate_ratio_pvalues, srm_pvalues

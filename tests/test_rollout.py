@@ -13,7 +13,7 @@ import abkit
 from abkit.cli import main
 from abkit.datasets import make_rollout_log, write_log
 from abkit.errors import SpecError
-from abkit.rollout.monitor import RolloutMonitor
+from abkit.monitor import RolloutMonitor
 from abkit.rollout.schedule import codedeploy_schedule, parse_duration, parse_schedule
 from abkit.spec import parse_spec
 

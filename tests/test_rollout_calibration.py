@@ -7,7 +7,7 @@ latency, mean, margin +5 %; min_samples 500; alpha 0.05; sequential SRM at 0.001
 constant 10 % canary, and fed 100 looks of 2,000 requests. Per look and arm the sufficient
 statistics are simulated exactly (binomial arm sizes and errors, lognormal latencies drawn
 request by request and summed) and handed over as the cells that
-:mod:`abkit.rollout.reduce` produces (``test_simulated_cells_are_what_reduce_produces``
+:mod:`abkit.engine.rollout_reduce` produces (``test_simulated_cells_are_what_reduce_produces``
 checks that format against the real reduction).
 
 What can fail:
@@ -35,7 +35,7 @@ import pytest
 from scipy.special import ndtri
 
 from abkit.rollout.gate import SequentialGate
-from abkit.rollout.reduce import build_rollout_plan, reduce_frame
+from abkit.engine.rollout_reduce import build_rollout_plan, reduce_frame
 from abkit.spec import parse_spec
 
 ALPHA = 0.05
@@ -84,7 +84,7 @@ def simulate(rng, runs: int, err_t: float = 0.01, lat_t: float = LAT_MEAN):
 
 
 def cells(sim, r: int, k: int) -> dict:
-    """Look ``k`` of run ``r`` as :mod:`abkit.rollout.reduce` cells: ``[n, sum error,
+    """Look ``k`` of run ``r`` as :mod:`abkit.engine.rollout_reduce` cells: ``[n, sum error,
     sum error^2, sum latency, sum latency^2]`` per variant (columns in plan order)."""
     return {(k, 0): {
         "current": np.array([sim["n_c"][r, k], sim["e_c"][r, k], sim["e_c"][r, k],

@@ -1,4 +1,4 @@
-"""The rollout reduction (:mod:`abkit.rollout.reduce`) on files, in DuckDB.
+"""The rollout reduction (:mod:`abkit.engine.rollout_reduce`) on files, in DuckDB.
 
 Same classification and cells as the pandas path: one scan counts every row by reason and
 sums the used rows per (look, step, variant); quantile metrics add two small queries once
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rollout.reduce import (
+from .rollout_reduce import (
     Reduction,
     RolloutPlan,
     _iso_seconds,
@@ -27,7 +27,7 @@ _TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
 
 def _time_exprs(logs: DuckDBLogs, col: str) -> tuple[str, str]:
     """(is-missing, epoch seconds or NULL) SQL for the timestamp column; the rules of
-    :func:`abkit.rollout.reduce.parse_times`."""
+    :func:`abkit.engine.rollout_reduce.parse_times`."""
     t = logs.types().get(col, "VARCHAR").upper()
     src = logs._text(col)
     if logs.source.format != "jsonl" and (t in _TIME_TYPES or t.startswith("TIMESTAMP")):

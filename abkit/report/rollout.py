@@ -9,7 +9,7 @@ from typing import Any
 
 from ..core.accounting import describe
 from ..rollout.gate import Look, MetricLook, SequentialGate
-from ..rollout.reduce import Reduction, to_iso
+from ..engine.rollout_reduce import Reduction, to_iso
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
 

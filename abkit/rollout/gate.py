@@ -1,6 +1,6 @@
 """The canary / linear gate: cumulative statistics look by look, and the decision rule.
 
-Cells (:mod:`abkit.rollout.reduce`) are fed look by look to :class:`SequentialGate`, which
+Cells (:mod:`abkit.engine.rollout_reduce`) are fed look by look to :class:`SequentialGate`, which
 keeps only mergeable running statistics, so a look costs O(cells of that look), whatever the
 number of rows behind it. Replay and the incremental monitor both drive this one object;
 that is why they agree.
@@ -30,7 +30,7 @@ from typing import Any
 from ..spec import ExperimentSpec, MetricSpec
 from ..stats.results import Diagnostic
 from ..stats.sequential import SequentialDiffStats, rho_for
-from .reduce import CellKey, RolloutPlan
+from ..engine.rollout_reduce import CellKey, RolloutPlan
 
 __all__ = ["MetricLook", "Look", "SequentialGate"]
 

@@ -75,7 +75,7 @@ class BlueGreenStrategy(Strategy):
 
         from ..engine.pandas_engine import reason_counts
         from ..errors import InputError
-        from ..rollout.reduce import classify_rows
+        from ..engine.rollout_reduce import classify_rows
 
         spec = plan
         bg = spec.bluegreen
@@ -121,7 +121,7 @@ class BlueGreenStrategy(Strategy):
     def test(self, spec: ExperimentSpec, source: RawInput, plan: ExperimentSpec,
              reduced: BlueGreenRows) -> Any:
         from ..bluegreen import analyze_bluegreen
-        from ..rollout.reduce import _iso_seconds
+        from ..engine.rollout_reduce import _iso_seconds
 
         bg = spec.bluegreen
         assert bg is not None

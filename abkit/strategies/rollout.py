@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core.columns import require_columns
 from ..rollout.gate import Look, SequentialGate
-from ..rollout.reduce import Reduction, RolloutPlan, build_rollout_plan, reduce_frame
+from ..engine.rollout_reduce import Reduction, RolloutPlan, build_rollout_plan, reduce_frame
 from ..spec import ExperimentSpec
 from .base import Strategy
 

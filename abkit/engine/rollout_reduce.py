@@ -10,7 +10,7 @@ Quantile (tail-latency) metrics need one more thing: the control's quantile from
 after it, each cell also counts the rows above that threshold.
 
 The DuckDB engine (files) and pandas (DataFrames, and the batches of
-:class:`abkit.rollout.monitor.RolloutMonitor`) produce the same :class:`Reduction`.
+`abkit.monitor.RolloutMonitor`) produce the same :class:`Reduction`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.accounting import ReasonCounts, count_reasons
-from ..engine.pandas_engine import label_series, numeric_series, reason_counts
+from .pandas_engine import label_series, numeric_series, reason_counts
 from ..spec import ExperimentSpec, MetricSpec
 
 __all__ = ["RolloutPlan", "Reduction", "build_rollout_plan", "reduce_frame_cells",

@@ -30,10 +30,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, SpecError
-from ..spec import SEQUENTIAL_STRATEGIES, ExperimentSpec, load_spec
-from .gate import SequentialGate
-from .reduce import (
+from .errors import InputError, SpecError
+from .spec import SEQUENTIAL_STRATEGIES, ExperimentSpec, load_spec
+from .rollout.gate import SequentialGate
+from .engine.rollout_reduce import (
     Reduction,
     _iso_seconds,
     add_exceedances,
@@ -207,7 +207,7 @@ class RolloutMonitor:
 
     def report(self):
         """A :class:`~abkit.report.rollout.RolloutReport` of everything fed so far."""
-        from ..report.rollout import RolloutReport
+        from .report.rollout import RolloutReport
 
         g = self._provisional()
         if g is None:
