@@ -14,7 +14,7 @@ from abkit.cli import main
 from abkit.datasets import make_rollout_log, write_log
 from abkit.errors import SpecError
 from abkit.monitor import RolloutMonitor
-from abkit.rollout.schedule import codedeploy_schedule, parse_duration, parse_schedule
+from abkit.spec.schedule import codedeploy_schedule, parse_duration, parse_schedule
 from abkit.spec import parse_spec
 
 from pathlib import Path

@@ -15,7 +15,7 @@ _BLUEGREEN_KEYS = {
 
 
 def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
-    from ..rollout.schedule import parse_duration
+    from .schedule import parse_duration
 
     raw = {k: v for k, v in exp.items() if k in _BLUEGREEN_KEYS}
 

@@ -17,7 +17,7 @@ _ROLLOUT_KEYS = {
 def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
                    split: Mapping[str, float] | None, control: str | None):
     """The canary/linear keys; returns (RolloutSpec, split, control)."""
-    from ..rollout.schedule import constant, parse_duration, parse_schedule
+    from .schedule import constant, parse_duration, parse_schedule
 
     raw = {k: v for k, v in exp.items() if k in _ROLLOUT_KEYS}  # in the order written
     ts = ck.string("experiment.timestamp_column", exp.get("timestamp_column"), optional=False)
