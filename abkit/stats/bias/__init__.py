@@ -16,7 +16,7 @@ Positive DPPL and DI below 1 mean facet ``a`` receives positive predictions more
 changes them (``candidate - live``). The two models scored the *same* inputs, so their
 rates in a group are correlated; the intervals of the changes use that pairing (a two-sample
 interval that ignores it is far too wide when the models agree on most inputs, see
-``tests/test_bias.py``).
+``tests/stats/test_bias.py``).
 
 Inference conditions on the group sizes (rows in different groups are independent; within a
 group, each request contributes a pair ``(x_i, z_i)`` of live and candidate decisions). The

@@ -101,7 +101,7 @@ def window_quantile(
     widened to ``[low - e |low|, high + e |high|]``. The estimate lies in the bracket (the
     same argument applied to the interpolated CDFs, which pass through the known points).
     ``max_error`` is the guaranteed bound on the estimate's error; the typical error is much
-    smaller (a few per cent in the simulations of ``tests/test_latency.py``).
+    smaller (a few per cent in the simulations of ``tests/stats/test_latency.py``).
 
     Periods with ``SampleCount == 0`` are skipped. A period with requests but without a known
     point on each side of ``q`` leaves the bracket unbounded (``None``,

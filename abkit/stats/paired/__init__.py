@@ -7,7 +7,7 @@ score-difference functions) and ``y[i]`` the ground-truth label when one arrived
 did not). A prediction is *positive* when ``score >= threshold``. Because both models see the
 same inputs, their errors are correlated, and every comparison here uses the pairing: the
 paired statistics are much more precise than two-sample ones on the same data (a two-sample AUC
-comparison on highly correlated scores is far too conservative, see ``tests/test_paired.py``).
+comparison on highly correlated scores is far too conservative, see ``tests/stats/test_paired.py``).
 
 Functions (each returns a frozen dataclass with ``to_dict()`` giving JSON-safe values):
 

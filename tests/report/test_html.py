@@ -17,7 +17,7 @@ import pytest
 import abkit
 from abkit.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
 

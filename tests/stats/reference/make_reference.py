@@ -5,7 +5,7 @@ never imports ``abkit``, so the tests compare abkit against an independent compu
 
 Run from the repository root::
 
-    .venv/bin/python tests/reference/make_reference.py
+    .venv/bin/python tests/stats/reference/make_reference.py
 
 The output is deterministic for a given numpy / scipy / statsmodels version (all randomness
 comes from ``numpy.random.default_rng`` with the seeds recorded in each case). Generated
@@ -777,7 +777,7 @@ def main() -> None:
     ratio = make_ratio_case(s_ratio)
     ref = {
         "meta": {
-            "generated_by": "tests/reference/make_reference.py",
+            "generated_by": "tests/stats/reference/make_reference.py",
             "master_seed": MASTER_SEED,
             "data_rounding_decimals": DECIMALS,
             "python": sys.version.split()[0],

@@ -12,7 +12,7 @@ from abkit.cli import main
 from abkit.datasets import write_log
 from abkit.errors import InputError, SpecError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 
 

@@ -1,7 +1,7 @@
 """abkit.stats against independent reference values, plus every edge-case diagnostic.
 
-The reference numbers live in ``tests/reference/stats_reference.json`` and were produced by
-``tests/reference/make_reference.py`` with numpy / scipy / statsmodels only (abkit is never
+The reference numbers live in ``tests/stats/reference/stats_reference.json`` and were produced by
+``tests/stats/reference/make_reference.py`` with numpy / scipy / statsmodels only (abkit is never
 imported there). Each JSON case carries a ``source`` string naming the exact call behind it;
 the docstring of each test below repeats it.
 
@@ -263,7 +263,7 @@ def test_noninferiority_reference(case):
 
 def test_reference_file_metadata():
     """The reference was produced by the generator script, without abkit."""
-    assert REF["meta"]["generated_by"] == "tests/reference/make_reference.py"
+    assert REF["meta"]["generated_by"] == "tests/stats/reference/make_reference.py"
     gen = (REF_PATH.parent / "make_reference.py").read_text()
     assert "import abkit" not in gen and "from abkit" not in gen
 
