@@ -24,7 +24,9 @@ from typing import Any, ClassVar
 from ..core.accounting import check_rows
 from ..errors import InputError
 
-__all__ = ["OPTION_NAMES", "Overrides", "REGISTRY", "Strategy", "get_strategy"]
+__all__ = ["OPTION_NAMES", "Overrides", "REGISTRY", "RawInput", "ReaderResult", "ReaderStrategy",
+           "Strategy",
+           "get_strategy"]
 
 #: How each override is spelled on the command line (for messages).
 OPTION_NAMES = {
@@ -56,6 +58,41 @@ class Overrides:
         """The overrides that are spec keys (applied with ``spec.with_``)."""
         keys = ("variant_column", "unit_column", "control", "on_rejected")
         return {k: v for k, v in self.given().items() if k in keys}
+
+
+@dataclass
+class RawInput:
+    """An input that a strategy's own reader opens (a capture tree, logs or a DataFrame);
+    ``label`` is set once the reader has named it."""
+
+    data: Any
+    label: str = ""
+
+
+@dataclass
+class ReaderResult:
+    """What a strategy's own reader reduced the input to: ``payload`` for its tests, the
+    report's ``data`` section (the accounting) and its ``input`` section."""
+
+    payload: Any
+    data: dict[str, Any]
+    description: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return self.description["label"]
+
+    @property
+    def rows_read(self) -> int:
+        return self.data["rows_read"]
+
+    @property
+    def rows_used(self) -> int:
+        return self.data["rows_used"]
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        return self.data["rows_rejected"]
 
 
 class Strategy(ABC):
@@ -120,6 +157,17 @@ class Strategy(ABC):
     def report(self, spec: Any, source: Any, reduced: Any, results: Any, verdict: Any,
                notes: list[str]) -> Any:
         """The report: the shared sections plus this strategy's own."""
+
+
+class ReaderStrategy(Strategy):
+    """A strategy whose own reader opens and reduces the input (shadow, blue/green): the
+    source is the raw input and the plan is the spec itself."""
+
+    def open(self, data: Any, overrides: Overrides) -> RawInput:
+        return RawInput(data)
+
+    def plan(self, spec: Any, source: Any) -> Any:
+        return spec
 
 
 #: spec ``strategy`` value -> "module:class" (imported on first use, to keep imports light)

@@ -3,43 +3,13 @@ smoke test, if any), with the time confounding made explicit and an early rollba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..core.columns import require_columns
 from ..spec import ExperimentSpec
-from .base import Strategy
+from .base import RawInput, ReaderResult, ReaderStrategy
 
-__all__ = ["BlueGreenRows", "BlueGreenStrategy"]
-
-
-@dataclass
-class RawInput:
-    """A DataFrame or log paths (the blue/green reader loads the used rows)."""
-
-    data: Any
-    label: str = ""
-
-
-@dataclass
-class BlueGreenRows:
-    """The used rows (time, variant, metric values) and the row accounting."""
-
-    rows: Any
-    data: dict[str, Any]
-    description: dict[str, Any]
-
-    @property
-    def rows_read(self) -> int:
-        return self.data["rows_read"]
-
-    @property
-    def rows_used(self) -> int:
-        return self.data["rows_used"]
-
-    @property
-    def rejected(self) -> dict[str, int]:
-        return self.data["rows_rejected"]
+__all__ = ["BlueGreenStrategy"]
 
 
 def _frame(data: Any) -> tuple[Any, int, str, dict]:
@@ -59,18 +29,12 @@ def _frame(data: Any) -> tuple[Any, int, str, dict]:
                                  "files": [str(f) for f in source.files], "engine": "duckdb"}
 
 
-class BlueGreenStrategy(Strategy):
+class BlueGreenStrategy(ReaderStrategy):
     names = ("bluegreen",)
     accepts = frozenset({"variant_column", "on_rejected"})
     check_hint = "the spec's column names, blue / green labels and timestamp"
 
-    def open(self, data: Any, overrides: Any) -> RawInput:
-        return RawInput(data)
-
-    def plan(self, spec: ExperimentSpec, source: RawInput) -> ExperimentSpec:
-        return spec
-
-    def reduce(self, source: RawInput, plan: ExperimentSpec) -> BlueGreenRows:
+    def reduce(self, source: RawInput, plan: ExperimentSpec) -> ReaderResult:
         import pandas as pd
 
         from ..engine.pandas_engine import reason_counts
@@ -116,17 +80,17 @@ class BlueGreenStrategy(Strategy):
         }
         if data["rows_used"] + sum(rejected.values()) != read:  # pragma: no cover - a bug
             raise AssertionError(f"row accounting does not add up: {data}")
-        return BlueGreenRows(rows, data, desc)
+        return ReaderResult(rows, data, desc)
 
     def test(self, spec: ExperimentSpec, source: RawInput, plan: ExperimentSpec,
-             reduced: BlueGreenRows) -> Any:
+             reduced: ReaderResult) -> Any:
         from ..bluegreen import analyze_bluegreen
         from ..engine.rollout_reduce import _iso_seconds
 
         bg = spec.bluegreen
         assert bg is not None
         return analyze_bluegreen(
-            reduced.rows, time="ts", variant="variant", blue=bg.blue, green=bg.green,
+            reduced.payload, time="ts", variant="variant", blue=bg.blue, green=bg.green,
             metrics=list(spec.metrics), alpha=spec.alpha,
             switch_at=_iso_seconds(bg.switch_at) if bg.switch_at else None, window=bg.window,
             exclude=bg.exclude, look_every=bg.look_every, tightest_at=bg.tightest_at,
@@ -135,7 +99,7 @@ class BlueGreenStrategy(Strategy):
     def decide(self, spec: ExperimentSpec, results: Any) -> tuple[str, tuple[str, ...]]:
         return results.decision, tuple(results.reasons)
 
-    def report(self, spec: ExperimentSpec, source: RawInput, reduced: BlueGreenRows,
+    def report(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult,
                results: Any, verdict: tuple, notes: list[str]):
         from ..report.bluegreen import BlueGreenReport
 

@@ -3,37 +3,16 @@ pairs (quality, latency, errors, bias) and watch drift."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError, RejectedRowsError
 from ..spec import ExperimentSpec
-from .base import Strategy
+from .base import RawInput, ReaderResult, ReaderStrategy
 
-__all__ = ["ShadowRead", "ShadowStrategy"]
-
-
-@dataclass
-class RawInput:
-    """The shadow readers open their own inputs (a capture tree, or one or two logs)."""
-
-    data: Any
+__all__ = ["ShadowStrategy"]
 
 
-@dataclass
-class ShadowRead:
-    """Matched pairs and their accounting (what the shadow readers reduce the input to)."""
-
-    inputs: Any
-    data: dict[str, Any]
-    description: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return self.description["label"]
-
-
-class ShadowStrategy(Strategy):
+class ShadowStrategy(ReaderStrategy):
     names = ("shadow",)
     accepts = frozenset({"variant_column", "on_rejected"})
 
@@ -43,18 +22,12 @@ class ShadowStrategy(Strategy):
             return self.accepts - {"variant_column"}
         return self.accepts
 
-    def open(self, data: Any, overrides: Any) -> RawInput:
-        return RawInput(data)
-
-    def plan(self, spec: ExperimentSpec, source: RawInput) -> ExperimentSpec:
-        return spec
-
-    def reduce(self, source: RawInput, plan: ExperimentSpec) -> ShadowRead:
+    def reduce(self, source: RawInput, plan: ExperimentSpec) -> ReaderResult:
         from ..shadow.load import load_shadow
 
-        return ShadowRead(*load_shadow(source.data, plan))
+        return ReaderResult(*load_shadow(source.data, plan))
 
-    def check(self, spec: ExperimentSpec, source: RawInput, reduced: ShadowRead) -> None:
+    def check(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult) -> None:
         d, label = reduced.data, reduced.label
         if d["rows_read"] == 0:
             raise InputError(f"{label}: no records", "check the path")
@@ -69,16 +42,16 @@ class ShadowStrategy(Strategy):
                 "rejected and on_rejected = 'fail'", "fix the input or drop --fail-on-rejected")
 
     def test(self, spec: ExperimentSpec, source: RawInput, plan: ExperimentSpec,
-             reduced: ShadowRead) -> tuple:
+             reduced: ReaderResult) -> tuple:
         from ..shadow.evaluate import evaluate_shadow
 
-        return evaluate_shadow(spec, reduced.inputs)
+        return evaluate_shadow(spec, reduced.payload)
 
     def decide(self, spec: ExperimentSpec, results: tuple) -> tuple:
         decision, reasons, verdicts, _ = results
         return decision, tuple(reasons), tuple(verdicts)
 
-    def report(self, spec: ExperimentSpec, source: RawInput, reduced: ShadowRead,
+    def report(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult,
                results: tuple, verdict: tuple, notes: list[str]):
         from ..report.shadow import ShadowReport
 
