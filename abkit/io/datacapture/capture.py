@@ -1,0 +1,323 @@
+"""Reading a SageMaker Data Capture tree: :func:`read_capture`."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InputError
+from .accounting import _Counter, _merge
+from .decode import (
+    _csv_row, _decode, _example, _feature_column, _first_csv_field, _json_decode, _json_row,
+    _norm_id, _number, _Reject, _scalar,
+)
+from .discover import _discover, _File, _lines, _no_gc
+from .paths import extract_path, parse_path
+from .results import CaptureRead
+
+
+def read_capture(
+    root: str | Path,
+    *,
+    features: Sequence[str] | None = None,
+    output_field: str | None = None,
+    output_label_field: str | None = None,
+    endpoint: str | None = None,
+    variants: Sequence[str] | None = None,
+    output_range: tuple[float, float] | None = (0.0, 1.0),
+) -> CaptureRead:
+    """Read a SageMaker Data Capture tree into one row per request and variant.
+
+    Parameters
+    ----------
+    root
+        The endpoint folder (``<endpoint>/<variant>/yyyy/mm/dd/hh/*.jsonl[.gz]``); or the
+        prefix folder above the endpoints (pass ``endpoint=`` when it holds several); or one
+        variant folder; or one file (its endpoint and variant are read from its path when it
+        sits in that layout). Endpoint and variant always come from the path.
+    features
+        Feature names, in the order of the CSV input fields (CSV inputs have no header).
+        ``None`` (default): inputs are not decoded and the frame has no feature columns.
+        Values: numbers become float, empty/null become NaN, other tokens stay strings
+        (categorical handling is the caller's). JSON inputs accepted: a flat object keyed by
+        feature name; ``{"instances": [row]}`` with exactly one row; ``{"features": [...]}``;
+        a bare list ``[v1, ...]`` or ``[[v1, ...]]``; a row is a list (positional, in
+        ``features`` order) or an object keyed by feature name (or holding a positional
+        ``"features"`` list). More than one row is rejected as ``bad_input``.
+    output_field
+        Path to the score in a JSON output, e.g. ``"predictions[0].score"`` (syntax: see
+        :func:`parse_path`). ``None`` (default): a JSON output must be a number (or nested
+        one-element lists around one). CSV outputs always use the first field of the first
+        line, whatever ``output_field`` says.
+    output_label_field
+        Optional path to a predicted label next to the score (e.g.
+        ``"predictions[0].label"``); read into ``output_label`` (NaN when absent, never a
+        reason to reject).
+    endpoint
+        With a prefix folder: which endpoint to read.
+    variants
+        Read only these variant folders (default: all). A named folder that does not exist
+        raises InputError.
+    output_range
+        Closed interval the output must lie in, default ``(0, 1)`` for probabilities;
+        ``None`` for regression outputs. Outside it: ``out_of_range_output``.
+
+    Returns
+    -------
+    CaptureRead
+        The frame and the accounting. Rejection reasons and the order they are checked in:
+        :data:`CAPTURE_CHECKS`. Duplicates: within one variant, the first record (files in
+        path order, which is chronological, then line order) that passes every other check
+        is used; later records with the same ``eventId`` are rejected as
+        ``duplicate_event`` (a rejected copy never hides a good one). ``inference_id`` is
+        ``None`` when absent; ids are compared as strings.
+
+    Speed: one JSON decode per line in Python, then vectorised timestamp parsing,
+    duplicate detection and feature conversion. Measured (CSV inputs with 4 features, CSV
+    outputs, 2-CPU machine): about 1.3-1.4 s of CPU per 100k records with features, 0.65 s
+    without; 10^6 records in about 14 s (``tests/test_datacapture.py::test_speed_200k``
+    prints the time on each run).
+    """
+    t0 = time.perf_counter()
+    feats = tuple(features) if features is not None else ()
+    if len(set(feats)) != len(feats):
+        raise ValueError("features has repeated names")
+    out_steps = parse_path(output_field) if output_field is not None else None
+    lab_steps = parse_path(output_label_field) if output_label_field is not None else None
+    if output_range is not None:
+        lo, hi = float(output_range[0]), float(output_range[1])
+        if not lo <= hi:
+            raise ValueError(f"output_range must be (low, high) with low <= high, got "
+                             f"{output_range!r}")
+    else:
+        lo, hi = -math.inf, math.inf
+    files = _discover(root, ("endpoint", "variant"), endpoint, "Data Capture")
+    if len(files) == 1 and files[0].names[1] == "":  # one file outside the layout
+        if variants is None or len(variants) != 1:
+            raise InputError(
+                f"{files[0].path} is not inside <endpoint>/<variant>/yyyy/mm/dd/hh/, so its "
+                "variant is unknown", "pass variants=[name] or give the capture tree")
+        files = [_File(files[0].path, (files[0].names[0], variants[0]), files[0].hour)]
+    found = sorted({f.names[1] for f in files})
+    if variants is not None:
+        missing = [v for v in variants if v not in found]
+        if missing:
+            raise InputError(
+                f"{root} has no variant folder {', '.join(map(repr, missing))} (found: "
+                f"{', '.join(found) or 'none'})",
+                "check the variant names (they are the folders below the endpoint folder)")
+        files = [f for f in files if f.names[1] in set(variants)]
+
+    counters: dict[str, _Counter] = {}
+    # used-candidate columns
+    c_file: list[int] = []
+    c_line: list[int] = []
+    c_var: list[int] = []
+    c_eid: list[str | None] = []
+    c_iid: list[str | None] = []
+    c_time: list[str] = []
+    c_out: list[float] = []
+    c_lab: list[Any] = []
+    c_feat: list[list] = []
+    var_names: list[str] = []
+    var_index: dict[str, int] = {}
+    warnings: list[str] = []
+    n_feat = len(feats)
+
+    with _no_gc():  # millions of small objects: GC passes cost ~25 %
+        for fi, f in enumerate(files):
+            variant = f.names[1]
+            if variant not in var_index:
+                var_index[variant] = len(var_names)
+                var_names.append(variant)
+                counters[variant] = _Counter()
+            vi = var_index[variant]
+            cnt = counters[variant]
+            lineno = 0
+            try:
+                for raw in _lines(f.path, lineno_hint=lambda: lineno):
+                    lineno += 1
+                    cnt.read += 1
+                    try:
+                        try:
+                            rec = _json_decode(raw.decode("utf-8-sig"))
+                        except ValueError as e:
+                            if not raw.strip():
+                                raise _Reject("unparseable_line", "blank line") from None
+                            msg = getattr(e, "msg", None) or "not UTF-8"
+                            raise _Reject("unparseable_line",
+                                          f"not valid JSON ({msg}; truncated?)") from None
+                        if not isinstance(rec, dict):
+                            raise _Reject("unparseable_line", "the line is JSON but not an object")
+                        cd = rec.get("captureData")
+                        if not isinstance(cd, dict):
+                            raise _Reject("missing_field", "no captureData object")
+                        out = cd.get("endpointOutput")
+                        if not isinstance(out, dict):
+                            raise _Reject("missing_field", "no captureData.endpointOutput")
+                        if n_feat:
+                            inp = cd.get("endpointInput")
+                            if not isinstance(inp, dict):
+                                raise _Reject("missing_field", "no captureData.endpointInput")
+                        meta = rec.get("eventMetadata")
+                        if not isinstance(meta, dict):
+                            raise _Reject("missing_field", "no eventMetadata object")
+                        ts = meta.get("inferenceTime")
+                        if ts is None:
+                            raise _Reject("missing_field", "no eventMetadata.inferenceTime")
+                        eid = meta.get("eventId")
+                        eid = (eid.strip() or None) if type(eid) is str else _norm_id(eid)
+                        iid = meta.get("inferenceId")
+                        iid = (iid.strip() or None) if type(iid) is str else _norm_id(iid)
+                        if eid is None and iid is None:
+                            raise _Reject("missing_id", "neither eventId nor inferenceId")
+                        if n_feat:
+                            kind, val = _decode(inp, "endpointInput")
+                            row = _csv_row(val, n_feat) if kind == "csv" else _json_row(val, feats)
+                        kind, val = _decode(out, "endpointOutput")
+                        lab: Any = math.nan
+                        if kind == "csv":
+                            v: Any = _first_csv_field(val)
+                            if v == "":
+                                raise _Reject("missing_output", "the CSV output is empty")
+                        else:
+                            if lab_steps is not None:
+                                try:
+                                    lab = extract_path(val, lab_steps)
+                                except KeyError:
+                                    lab = math.nan
+                                if isinstance(lab, (dict, list)) or lab is None:
+                                    lab = math.nan
+                            v = _scalar(val, out_steps, "output", output_field)
+                        try:
+                            y = float(v) if type(v) is str else _number(v)
+                        except (ValueError, TypeError):
+                            raise _Reject("non_numeric_output",
+                                          f"the output {str(v)[:40]!r} is not a number") from None
+                        if not math.isfinite(y):
+                            raise _Reject("non_finite_output", f"the output is {v!r}")
+                        if not lo <= y <= hi:
+                            raise _Reject("out_of_range_output",
+                                          f"the output {y:g} is outside [{lo:g}, {hi:g}]")
+                        if not isinstance(ts, str):
+                            raise _Reject("bad_timestamp",
+                                          f"inferenceTime {ts!r} is not an ISO 8601 string")
+                    except _Reject as r:
+                        cnt.reject(r.reason, _example(f.path, lineno, r.message))
+                        continue
+                    c_file.append(fi)
+                    c_line.append(lineno)
+                    c_var.append(vi)
+                    c_eid.append(eid)
+                    c_iid.append(iid)
+                    c_time.append(ts)
+                    c_out.append(y)
+                    c_lab.append(lab)
+                    if n_feat:
+                        c_feat.append(row)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+                # a truncated or corrupt gzip stream: the rest of the file cannot be read
+                lineno += 1
+                cnt.read += 1
+                msg = (f"the file could not be read past line {lineno - 1} ({type(e).__name__}: "
+                       f"{e}); later records in it, if any, are lost")
+                cnt.reject("unparseable_line", _example(f.path, lineno, msg))
+                warnings.append(f"{f.path}: {msg}")
+
+    n = len(c_out)
+    times = pd.to_datetime(pd.Series(c_time, dtype=object), utc=True, format="ISO8601",
+                           errors="coerce")
+    bad_t = times.isna().to_numpy()
+    keep = ~bad_t
+    var_arr = np.asarray(c_var, dtype=np.int64)
+    if bad_t.any():
+        for vi, k in enumerate(np.bincount(var_arr[bad_t], minlength=len(var_names)).tolist()):
+            if k:
+                i = int(np.flatnonzero(bad_t & (var_arr == vi))[0])
+                counters[var_names[vi]].reject("bad_timestamp", _example(
+                    files[c_file[i]].path, c_line[i],
+                    f"inferenceTime {c_time[i]!r} is not an ISO 8601 time"), n=k)
+    # duplicate eventIds within a variant, among otherwise good records: keep the first
+    cand = np.flatnonzero(keep)
+    if cand.size:
+        eids = pd.Series([c_eid[i] for i in cand.tolist()], dtype=object)
+        dkey = pd.DataFrame({"v": var_arr[cand], "e": eids})
+        has = eids.notna().to_numpy()
+        dup = dkey.duplicated(keep="first").to_numpy() & has
+        if dup.any():
+            first_of = dkey[has & ~dup].reset_index().set_index(["v", "e"])["index"]
+            seen_var: set[int] = set()
+            for k in np.flatnonzero(dup).tolist():
+                i = int(cand[k])
+                vi = c_var[i]
+                if vi in seen_var:
+                    continue
+                seen_var.add(vi)
+                j = int(cand[int(first_of.loc[(vi, c_eid[i])])])
+                counters[var_names[vi]].reject("duplicate_event", _example(
+                    files[c_file[i]].path, c_line[i], f"eventId {c_eid[i]!r} already seen "
+                    f"at {files[c_file[j]].path}:{c_line[j]}"), n=0)
+            per_var = np.bincount(var_arr[cand[dup]], minlength=len(var_names)).tolist()
+            for vi, k in enumerate(per_var):
+                if k:
+                    counters[var_names[vi]].reject("duplicate_event", None, n=k)
+            keep[cand[dup]] = False
+    idx = np.flatnonzero(keep).tolist()
+    used_per_var = np.bincount(var_arr[keep],
+                               minlength=len(var_names)).tolist() if n else []
+    for vi, n_used in enumerate(used_per_var):
+        counters[var_names[vi]].used = n_used
+
+    def take(lst: list) -> list:
+        return [lst[i] for i in idx]
+
+    endpoints = [f.names[0] for f in files]
+    eid_k, iid_k = take(c_eid), take(c_iid)
+    var_cat = pd.Categorical.from_codes(var_arr[idx],
+                                        categories=var_names) if n else \
+        pd.Categorical([], categories=var_names)
+    file_codes = np.asarray(c_file, dtype=np.int64)[idx] if n else np.zeros(0, np.int64)
+    file_cat = pd.Categorical.from_codes(file_codes, categories=[str(f.path) for f in files]) \
+        if files else pd.Categorical([])
+    ep_names = sorted(set(endpoints))
+    ep_codes = np.asarray([ep_names.index(endpoints[c]) for c in range(len(files))],
+                          dtype=np.int64)
+    cols: dict[str, Any] = {
+        "endpoint": pd.Categorical.from_codes(ep_codes[file_codes], categories=ep_names),
+        "variant": var_cat,
+        "event_id": pd.array(eid_k, dtype=object),
+        "inference_id": pd.array(iid_k, dtype=object),
+        "request_id": pd.array([a if a is not None else b for a, b in zip(iid_k, eid_k)],
+                               dtype=object),
+        "inference_time": times[keep].reset_index(drop=True),
+        "file": file_cat,
+        "line": np.asarray(c_line, dtype=np.int64)[idx] if n else np.zeros(0, np.int64),
+        "output": np.asarray(c_out, dtype=float)[idx] if n else np.zeros(0),
+    }
+    if lab_steps is not None:
+        cols["output_label"] = _feature_column(take(c_lab))
+    if n_feat:
+        rows = take(c_feat)
+        per_col = list(zip(*rows)) if rows else [()] * n_feat
+        for name, values in zip(feats, per_col):
+            cols[name] = _feature_column(values)
+    frame = pd.DataFrame(cols)
+    by_variant = {v: counters[v].freeze() for v in var_names}
+    acc = _merge(by_variant.values())
+    if acc.records_used != len(frame):  # pragma: no cover - an accounting bug
+        raise AssertionError("capture accounting and frame disagree")
+    return CaptureRead(
+        frame=frame, accounting=acc, by_variant=by_variant,
+        endpoint=ep_names[0] if len(ep_names) == 1 and ep_names[0] else None,
+        features=feats, output_field=output_field,
+        output_range=(lo, hi) if output_range is not None else None,
+        files=tuple(f.path for f in files), seconds=time.perf_counter() - t0,
+        warnings=tuple(warnings),
+    )
