@@ -59,7 +59,8 @@ Submodules:
 * ``decision``: the go / no-go decision, :class:`Rollback`, :class:`BlueGreenResult`.
 * ``arguments``: validation of the arguments of :func:`analyze_bluegreen`.
 * ``analysis``: :func:`analyze_bluegreen`, which puts the pieces together.
-* ``example_data``: :func:`bluegreen_example_metrics` and :func:`make_bluegreen_log`.
+* :func:`bluegreen_example_metrics` and :func:`make_bluegreen_log` are re-exported from
+  :mod:`abkit.datasets.bluegreen`.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ from .analysis import analyze_bluegreen
 from .comparisons import ComparisonBlock, MetricComparison
 from .decision import BlueGreenResult, Rollback
 from .early import EarlyCheck, EarlyLook, EarlyMetricLook, early_bounds
-from .example_data import SCENARIOS, bluegreen_example_metrics, make_bluegreen_log  # noqa: F401
+from ..datasets.bluegreen import (  # noqa: F401  (the generator lives in abkit.datasets)
+    SCENARIOS, bluegreen_example_metrics, make_bluegreen_log,
+)
 from .switch import SwitchPoint, detect_switch
 from .time_confounding import PlaceboCheck, TimeConfounding, stratified_welch
 

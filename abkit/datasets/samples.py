@@ -28,7 +28,7 @@ def write_samples(folder: str | Path = "data") -> list[Path]:
 
 
 def _bluegreen_samples(folder: Path) -> list[Path]:
-    from ..bluegreen import make_bluegreen_log
+    from .bluegreen import make_bluegreen_log
 
     return [write_log(make_bluegreen_log(sc, seed=seed, rate=0.25, history_hours=27,
                                          after_hours=3), folder / f"bluegreen_{sc}.csv.gz")

@@ -5,38 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-REASONS: dict[str, str] = {
-    # capture and ground-truth records
-    "unparseable_line": "the line is blank, truncated, not valid JSON, not a JSON object, or "
-    "the rest of a gzip file could not be decompressed",
-    "missing_field": "a required field is missing (captureData, endpointInput/endpointOutput, "
-    "their data or encoding, eventMetadata, inferenceTime, groundTruthData)",
-    "missing_id": "the record has neither an eventId nor an inferenceId",
-    "undecodable_payload": "the payload cannot be decoded: unknown encoding, invalid base64, "
-    "not UTF-8, invalid JSON, or a content type abkit does not read",
-    "bad_input": "the input cannot be read as one row of the named features (wrong field "
-    "count, a feature missing from a JSON input, a batch of several rows)",
-    "missing_output": "the output payload is empty or holds no value at output_field",
-    "non_numeric_output": "the output value is not a number",
-    "non_finite_output": "the output value is NaN or infinite",
-    "out_of_range_output": "the output value is outside output_range (default [0, 1])",
-    "bad_timestamp": "inferenceTime is not an ISO 8601 time",
-    "duplicate_event": "the eventId was already used by an earlier record of the same variant "
-    "(the first record in reading order is kept)",
-    "bad_label": "the label is missing, not 0/1 (label_kind='binary') or not a finite "
-    "number (label_kind='numeric')",
-    "duplicate_label": "the same id has the same label more than once (the first is kept)",
-    "conflicting_label": "the same id has different labels (all of its labels are rejected)",
-    # pairing (abkit.io.pairing)
-    "missing_request_id": "the request id is null or empty",
-    "duplicate_request": "the request id occurs more than once on one side (all rows with "
-    "that id, on both sides, are rejected: the pairing would be ambiguous)",
-    "live_only": "a live record with no shadow record of the same request",
-    "shadow_only": "a shadow record with no live record of the same request",
-    "labels_only": "a label whose id matches no live/shadow pair",
-    "missing_variant": "the variant tag is null or empty",
-    "unknown_variant": "the variant tag is neither the live nor the candidate name",
-}
+from ...core.accounting import REASONS  # noqa: F401  (re-exported)
+
+# every reason and its description: the one registry, abkit.core.accounting
 
 #: Capture reasons, roughly in the order they are checked; a record gets the first it fails.
 #: Exact order: the line parses as a JSON object (``unparseable_line``); captureData,
