@@ -23,94 +23,27 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable
 
-from ..core.accounting import ReasonCounts
 from ..errors import InputError
 from ..io.sources import Source
 from ..stats import MomentStats
-from .plan import Plan, Reduced, Variable
+from .duckdb_files import (  # noqa: F401  (re-exported: duckdb_rollout, shadow.load)
+    _NUMERIC_TYPES,
+    MAX_LINE_SIZE,
+    _file_list,
+    _friendly,
+    _refuse_binary,
+    csv_header,
+    ql,
+    qi,
+)
+from .duckdb_moments import MomentSQL
+from .duckdb_rejects import RejectAccounting
+from .plan import Plan, Reduced
 
 __all__ = ["DuckDBLogs"]
 
-_NUMERIC_TYPES = (
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
-)
-MAX_LINE_SIZE = 64 * 1024 * 1024
 
-
-def qi(name: str) -> str:
-    """Quote an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ql(text: str) -> str:
-    """Quote an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _file_list(source: Source) -> str:
-    return "[" + ", ".join(ql(str(f)) for f in source.files) + "]"
-
-
-def _refuse_binary(path, head: bytes | None = None) -> None:
-    """Text logs never contain NUL bytes; binary garbage gets one clear error."""
-    if head is None:
-        import gzip
-
-        opener = gzip.open if str(path).lower().endswith((".gz", ".gzip")) else open
-        try:
-            with opener(path, "rb") as fh:
-                head = fh.read(8192)
-        except (OSError, EOFError) as e:
-            raise InputError(f"cannot read {path}: {e}",
-                             "check that the file is complete") from None
-    if b"\x00" in head[:8192]:
-        raise InputError(f"{path} does not look like a text file (it contains NUL bytes)",
-                         "check the file; CSV, TSV and JSON Lines logs must be UTF-8 text")
-
-
-def csv_header(path, delim: str) -> list[str]:
-    """Column names from the first line of a (possibly gzipped) CSV/TSV file.
-
-    Raises InputError for binary or non-UTF-8 headers and duplicated column names. An empty
-    file has no columns (the caller reports it).
-    """
-    import csv
-    import gzip
-    import io
-
-    opener = gzip.open if str(path).lower().endswith((".gz", ".gzip")) else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(1 << 20)
-    except (OSError, EOFError) as e:
-        raise InputError(f"cannot read {path}: {e}", "check that the file is complete") from None
-    line = head.split(b"\n", 1)[0]
-    _refuse_binary(path, head)
-    try:
-        text = line.decode("utf-8-sig").rstrip("\r")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: the header line is not UTF-8 text (byte {e.start})",
-                         "re-encode the file as UTF-8") from None
-    if not text.strip():
-        return []
-    cols = next(csv.reader(io.StringIO(text), delimiter=delim))
-    # an unnamed column (pandas writes its index as one) gets DuckDB's placeholder name
-    cols = [c if c != "" else f"column{i}" for i, c in enumerate(cols)]
-    seen: set[str] = set()
-    dup = sorted({c for c in cols if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
-    if dup:
-        raise InputError(f"{path}: the header repeats column name(s) {', '.join(dup)}",
-                         "give every column a unique name")
-    return cols
-
-
-def _friendly(e: Exception) -> str:
-    msg = str(e).strip().splitlines()
-    return msg[0] if msg else type(e).__name__
-
-
-class DuckDBLogs:
+class DuckDBLogs(RejectAccounting, MomentSQL):
     """Log files opened in an embedded DuckDB connection.
 
     Parameters
@@ -411,108 +344,3 @@ class DuckDBLogs:
                       moments, unknown, examples)
         red.check()
         return red
-
-    def account(self, reasons, n_records: int):
-        """Rejection counts from ``(reason|column, variant, rows)`` triples, plus the lines the
-        CSV/JSON reader itself rejected or swallowed. ``n_records`` = rows the scan returned.
-
-        Returns (rejected, rejected_columns, unknown_variants, examples).
-        """
-        counts = ReasonCounts()
-        for r, v, n in reasons:
-            counts.add(r, n, v)
-        rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
-                                               counts.unknown_variants)
-        examples: dict[str, str] = {}
-        bad_lines, example = self._csv_rejects()
-        if bad_lines:
-            rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad_lines
-            examples["unparseable_line"] = example
-        if self.source.format in ("csv", "tsv"):
-            records = n_records + bad_lines
-            swallowed = self._physical_lines() - records
-            if swallowed > 0:
-                # a quoted field ran over line ends (an unclosed quote): those lines were
-                # never rows of their own; they are accounted, not lost
-                rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + swallowed
-                examples["quoted_field_spans_lines"] = (
-                    f"{swallowed} lines are inside quoted fields that span several lines "
-                    "(an unclosed \" quote?); they were not read as rows"
-                )
-
-        return rejected, rejected_columns, unknown, examples
-
-    def _physical_lines(self) -> int:
-        """Non-blank data lines of the CSV files, read without any quoting rules."""
-        files = _file_list(self.source)
-        lines = (
-            f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = true, "
-            "delim = chr(1), quote = '', escape = '', auto_detect = false, "
-            "store_rejects = true, rejects_table = '_abkit_line_rejects', "
-            f"rejects_scan = '_abkit_line_scans', max_line_size = {MAX_LINE_SIZE})"
-        )
-        ok = self._run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
-        return int(ok) + self._rejected_lines("_abkit_line_rejects")
-
-    def _rejected_lines(self, table: str) -> int:
-        """Distinct lines a scan stored in its rejects ``table`` (0 when it made none)."""
-        import duckdb
-
-        try:
-            return int(self.con.execute(
-                f"SELECT count(*) FROM (SELECT DISTINCT scan_id, file_id, line FROM {table})"
-            ).fetchone()[0])
-        except duckdb.CatalogException:  # no line was rejected, so no table was made
-            return 0
-
-    @staticmethod
-    def _agg(v: Variable, xs: dict[str, str], ordered: bool) -> str:
-        if v.agg == "count":
-            return "count(*)"
-        x = xs[v.column]  # type: ignore[index]
-        o = f" ORDER BY {x}" if ordered else ""
-        return {"value": f"sum({x}{o})", "sum": f"sum({x}{o})", "max": f"max({x})",
-                "avg": f"avg({x}{o})"}[v.agg]
-
-    @staticmethod
-    def _moment_aggs(plan: Plan, vals: dict[Variable, str], ordered: bool) -> str:
-        out = ["count(*) AS _n"]
-        seen: set[str] = set()
-        for v in plan.variables:
-            o = f" ORDER BY {vals[v]}" if ordered else ""
-            out.append(f"avg({vals[v]}{o}) AS {qi('mean:' + v.key)}")
-        for m in plan.metrics:
-            for i, a in enumerate(m.variables):
-                for b in m.variables[i:]:
-                    key = f"cov:{a.key}:{b.key}"
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    o = f" ORDER BY {vals[a]}, {vals[b]}" if ordered else ""
-                    out.append(f"covar_samp({vals[a]}, {vals[b]}{o}) AS {qi(key)}")
-        return ", ".join(out)
-
-    @staticmethod
-    def _to_moments(row: dict, variables: tuple[Variable, ...], n: int) -> MomentStats:
-        k = len(variables)
-        mean = [float(row["mean:" + v.key] or 0.0) for v in variables]
-        cov = [[0.0] * k for _ in range(k)]
-        for i, a in enumerate(variables):
-            for j, b in enumerate(variables):
-                val = row.get(f"cov:{a.key}:{b.key}")
-                if val is None:
-                    val = row.get(f"cov:{b.key}:{a.key}")
-                cov[i][j] = float(val) if val is not None else 0.0
-        return MomentStats.from_cov(n, mean, cov)
-
-    def _csv_rejects(self) -> tuple[int, str]:
-        if self.source.format not in ("csv", "tsv", "jsonl"):
-            return 0, ""
-        n = self._rejected_lines("_abkit_rejects")
-        if not n:
-            return 0, ""
-        f, line, kind, msg = self.con.execute(
-            "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
-            "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
-        ).fetchone()
-        return n, f"{f}, line {line}: {kind.lower()} ({msg})"

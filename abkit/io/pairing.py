@@ -7,7 +7,9 @@ used in a pair or rejected with a reason (``missing_request_id``, ``non_numeric_
 ``non_finite_output``, ``duplicate_request``, ``live_only``, ``shadow_only``), and every
 label is attached to a pair or counted (``missing_id``, ``bad_label``, ``duplicate_label``,
 ``conflicting_label``, ``labels_only``).
-Descriptions of the reasons: :data:`abkit.io.datacapture.REASONS`.
+Descriptions of the reasons: :data:`abkit.io.datacapture.REASONS`. The id helpers are in
+:mod:`abkit.io.pairing_ids`; :func:`split_generic` (re-exported here) is in
+:mod:`abkit.io.split_log`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pandas as pd
 from ..errors import InputError
 from ..stats.results import Diagnostic
 from .datacapture import Accounting, CaptureRead, LabelsRead, _Counter, _merge
+from .pairing_ids import _labels_by_id, _need, _norm_ids, _same, _where
+from .split_log import SplitLog, split_generic
 
 __all__ = ["Pairs", "SplitLog", "pair_capture", "pair_shadow", "split_generic"]
 
@@ -93,84 +97,6 @@ class Pairs:
             "labels": self.labels.to_dict() if self.labels is not None else None,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
-
-
-def _norm_ids(s: pd.Series) -> pd.Series:
-    """Ids as stripped strings (object dtype), None where missing or empty.
-
-    Numbers that are whole (``123`` or ``123.0``, as a column with NaN holds them) become
-    ``"123"``, so ids compare the same whether a log typed them as int, float or text.
-    """
-    def one(v: Any) -> str | None:
-        if v is None or v is pd.NA or v is pd.NaT:
-            return None
-        if isinstance(v, (bool, np.bool_)):
-            return None
-        if isinstance(v, (int, np.integer)):
-            return str(int(v))
-        if isinstance(v, (float, np.floating)):
-            if not np.isfinite(v):
-                return None
-            return str(int(v)) if float(v).is_integer() else repr(float(v))
-        t = str(v).strip()
-        return t or None
-
-    return pd.Series([one(v) for v in s.tolist()], index=s.index, dtype=object)
-
-
-def _where(frame: pd.DataFrame, i: int) -> str:
-    """``file:line`` of a row when the frame has them, else its row position."""
-    if "file" in frame.columns and "line" in frame.columns:
-        return f"{frame['file'].iloc[i]}:{frame['line'].iloc[i]}"
-    return f"row {i}"
-
-
-def _need(frame: pd.DataFrame, col: str, side: str, hint: str) -> None:
-    if col not in frame.columns:
-        raise InputError(f"the {side} frame has no column {col!r} (columns: "
-                         f"{', '.join(map(str, frame.columns[:12]))})", hint)
-
-
-def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Element-wise equality where NaN/None equals NaN/None."""
-    av, bv = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
-    na_a, na_b = pd.isna(a).to_numpy(), pd.isna(b).to_numpy()
-    eq = np.array([x == y for x, y in zip(av, bv)], dtype=bool) if len(av) else \
-        np.zeros(0, dtype=bool)
-    return np.where(na_a | na_b, na_a & na_b, eq)
-
-
-def _labels_by_id(labels: pd.DataFrame, id_col: str, value_col: str) -> tuple[
-        pd.Series, _Counter]:
-    """Valid labels indexed by normalised id, with the accounting of the label rows."""
-    _need(labels, id_col, "labels", "pass label_id_column= naming the labels' id column")
-    _need(labels, value_col, "labels", "pass label_column= naming the label column")
-    cnt = _Counter()
-    cnt.read = len(labels)
-    ids = _norm_ids(labels[id_col])
-    vals = pd.to_numeric(labels[value_col], errors="coerce").astype(float)
-    miss = ids.isna().to_numpy()
-    bad = ~miss & ~np.isfinite(vals.to_numpy())
-    for reason, mask, what in (("missing_id", miss, "the label id is empty"),
-                               ("bad_label", bad, "the label is not a finite number")):
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            cnt.reject(reason, f"{_where(labels, i)}: {what}", int(mask.sum()))
-    ok = ~miss & ~bad
-    d = pd.DataFrame({"id": ids[ok].to_numpy(), "label": vals[ok].to_numpy(),
-                      "pos": np.flatnonzero(ok)})
-    if len(d):
-        conflict = d.groupby("id", sort=False)["label"].transform("nunique").to_numpy() > 1
-        repeat = d.duplicated("id", keep="first").to_numpy() & ~conflict
-        for reason, mask, what in (
-                ("conflicting_label", conflict, "has different labels"),
-                ("duplicate_label", repeat, "is labelled more than once (first kept)")):
-            if mask.any():
-                i = int(np.flatnonzero(mask)[0])
-                cnt.reject(reason, f"{_where(labels, int(d['pos'].iloc[i]))}: id "
-                           f"{d['id'].iloc[i]!r} {what}", int(mask.sum()))
-        d = d[~conflict & ~repeat]
-    return pd.Series(d["label"].to_numpy(), index=d["id"].to_numpy(), dtype=float), cnt
 
 
 def pair_shadow(
@@ -384,49 +310,3 @@ def pair_capture(capture: CaptureRead, live: str, shadow: str,
     lab = labels.frame if isinstance(labels, LabelsRead) else labels
     return pair_shadow(capture.variant(live), capture.variant(shadow), lab,
                        features=capture.features)
-
-
-@dataclass(frozen=True, eq=False)
-class SplitLog:
-    """A generic log split into its live and candidate rows, with the row accounting."""
-
-    live: pd.DataFrame
-    shadow: pd.DataFrame
-    accounting: Accounting
-
-
-def split_generic(frame: pd.DataFrame, *, variant_column: str, id_column: str, live: str,
-                  candidate: str) -> SplitLog:
-    """Split one variant-tagged log (one row per request and variant) into live and shadow.
-
-    Rows whose tag is empty are rejected as ``missing_variant``, rows tagged with anything
-    but ``live`` or ``candidate`` as ``unknown_variant``; nothing else is filtered here
-    (ids are checked by :func:`pair_shadow`, which takes ``id_column`` too). Tags compare
-    as stripped strings.
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    _need(frame, variant_column, "log", "pass variant_column= naming the variant tag column")
-    _need(frame, id_column, "log", "pass id_column= naming the request id column")
-    if live == candidate:
-        raise ValueError("live and candidate must be different variant names")
-    frame = frame.reset_index(drop=True)
-    tags = _norm_ids(frame[variant_column])
-    cnt = _Counter()
-    cnt.read = len(frame)
-    miss = tags.isna().to_numpy()
-    is_live = (tags == str(live)).to_numpy()
-    is_cand = (tags == str(candidate)).to_numpy()
-    unknown = ~miss & ~is_live & ~is_cand
-    if miss.any():
-        i = int(np.flatnonzero(miss)[0])
-        cnt.reject("missing_variant", f"{_where(frame, i)}: empty {variant_column!r}",
-                   int(miss.sum()))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        others = sorted(set(tags[unknown]))
-        cnt.reject("unknown_variant", f"{_where(frame, i)}: variant {tags.iloc[i]!r} "
-                   f"(unknown tags: {', '.join(others[:5])})", int(unknown.sum()))
-    cnt.used = int(is_live.sum() + is_cand.sum())
-    return SplitLog(frame[is_live].reset_index(drop=True),
-                    frame[is_cand].reset_index(drop=True), cnt.freeze())

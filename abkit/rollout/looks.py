@@ -1,0 +1,74 @@
+"""What the rollout gate reports at each look: :class:`MetricLook` (one metric) and
+:class:`Look` (the gate's state and decision after one look)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..stats.results import Diagnostic
+
+__all__ = ["Look", "MetricLook"]
+
+
+@dataclass(frozen=True)
+class MetricLook:
+    """One gating (or reported) metric at one look."""
+
+    metric: str
+    kind: str
+    role: str
+    good: str
+    method: str
+    n_control: int
+    n_candidate: int
+    control_value: float | None
+    candidate_value: float | None
+    estimate: float | None  # candidate - control (count: rate ratio - 1)
+    ci: tuple[float, float] | None  # two-sided anytime-valid interval at level 1 - alpha
+    harm_lower: float | None  # rollback bound (level alpha / m), harm = effect signed bad > 0
+    harm_upper: float | None  # promotion bound (level alpha)
+    margin_abs: float | None
+    regressed: bool
+    noninferior: bool
+    pvalue: float | None  # anytime-valid p-value of "no harm" (running minimum)
+    threshold: float | None = None  # quantile metrics: the frozen control quantile
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "kind": self.kind, "role": self.role, "good": self.good,
+            "method": self.method, "n_control": self.n_control,
+            "n_candidate": self.n_candidate, "control_value": self.control_value,
+            "candidate_value": self.candidate_value, "estimate": self.estimate,
+            "ci": None if self.ci is None else {"low": self.ci[0], "high": self.ci[1]},
+            "harm_lower": self.harm_lower, "harm_upper": self.harm_upper,
+            "margin": self.margin_abs, "regressed": self.regressed,
+            "noninferior": self.noninferior, "pvalue": self.pvalue,
+            "threshold": self.threshold,
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+@dataclass(frozen=True)
+class Look:
+    """The gate's state after one look (cumulative data up to the look's window end)."""
+
+    number: int  # 1-based, in order of looks with data
+    window: int  # 0-based look window index (gaps = windows without data)
+    end: float  # epoch seconds of the window's end
+    elapsed: float  # seconds since the rollout start
+    step: int  # 0-based schedule step in force at the window's end (last data)
+    share: float  # the candidate's intended share then
+    n: dict[str, int]
+    signal: str  # this look's own verdict
+    decision: str  # the standing decision (first decisive signal, kept)
+    reasons: tuple[str, ...]
+    metrics: tuple[MetricLook, ...]
+    srm_pvalue: float | None
+    no_split_rows: int = 0  # rows in cells where the schedule sends all traffic one way
+
+
+def _f(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
