@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from ..errors import InputError
 
-__all__ = ["columns_hint", "require_columns"]
+__all__ = ["columns_hint", "metric_columns", "require_columns"]
 
 
 def columns_hint(cols: Sequence[str]) -> str:
@@ -22,6 +22,15 @@ def columns_hint(cols: Sequence[str]) -> str:
                          "tab-separated)")
                 break
     return hint
+
+
+def metric_columns(metrics: Iterable, *, all_inputs: bool = True
+                   ) -> list[tuple[str, str, str | None]]:
+    """The ``(what, spec key, column)`` entries of the metrics' columns for
+    :func:`require_columns`: every input column (``all_inputs``: ratio parts, covariates) or
+    only each metric's ``column``."""
+    return [(f"column of metric {m.name!r}", f"metric {m.name!r}", c)
+            for m in metrics for c in (m.columns if all_inputs else (m.column,))]
 
 
 def require_columns(label: str, cols: Sequence[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.columns import require_columns
+from ..core.columns import metric_columns, require_columns
 from ..engine.plan import Plan, Reduced, build_plan
 from ..errors import InputError
 from ..gates.ab import Outcome, Tested, decide_ab, run_comparisons
@@ -33,9 +33,7 @@ class ABStrategy(Strategy):
         wanted = [("variant column", "experiment.variant_column", spec.variant_column)]
         if spec.unit_column:
             wanted.append(("unit column", "experiment.unit_column", spec.unit_column))
-        for m in spec.metrics:
-            for c in m.columns:
-                wanted.append((f"column of metric {m.name!r}", f"metric {m.name!r}", c))
+        wanted += metric_columns(spec.metrics)
         require_columns(source.label, source.columns(), wanted, " (or the CLI option)")
         return build_plan(spec)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.columns import require_columns
+from ..core.columns import metric_columns, require_columns
 from ..spec import ExperimentSpec
 from .base import RawInput, ReaderResult, ReaderStrategy
 
@@ -53,8 +53,7 @@ class BlueGreenStrategy(ReaderStrategy):
                         [("variant column", "experiment.variant_column", spec.variant_column),
                          ("timestamp column", "experiment.timestamp_column",
                           bg.timestamp_column)]
-                        + [(f"column of metric {m.name!r}", f"metric {m.name!r}", m.column)
-                           for m in spec.metrics])
+                        + metric_columns(spec.metrics, all_inputs=False))
         reason, v, t, values = classify_rows(
             frame, variant_column=spec.variant_column, variants=(bg.blue, bg.green),
             timestamp_column=bg.timestamp_column, columns=cols,

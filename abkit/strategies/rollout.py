@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.columns import require_columns
+from ..core.columns import metric_columns, require_columns
 from ..rollout.gate import Look, SequentialGate
 from ..engine.rollout_reduce import Reduction, RolloutPlan, build_rollout_plan, reduce_frame
 from ..spec import ExperimentSpec
@@ -40,8 +40,7 @@ class RolloutStrategy(Strategy):
         wanted = [("variant column", "experiment.variant_column", spec.variant_column),
                   ("timestamp column", "experiment.timestamp_column",
                    spec.rollout.timestamp_column)]  # type: ignore[union-attr]
-        wanted += [(f"column of metric {m.name!r}", f"metric {m.name!r}", m.column)
-                   for m in spec.metrics]
+        wanted += metric_columns(spec.metrics, all_inputs=False)
         require_columns(source.label, source.columns(), wanted)
         return build_rollout_plan(spec)
 
