@@ -4,7 +4,7 @@
     python bench/profile_engine.py --variants      # + edited variants of abkit's SQL
     python bench/profile_engine.py --explain       # + EXPLAIN ANALYZE of abkit's queries
 
-Read-only with respect to abkit. It wraps ``DuckDBLogs._run`` to capture and time every query
+Read-only with respect to abkit. It wraps ``DuckDBLogs.run`` to capture and time every query
 abkit issues (the SQL is built in ``abkit/engine/duckdb_engine.py``) and times the import of
 ``scipy.stats`` (which the statistics import lazily) separately.
 
@@ -85,7 +85,7 @@ def profile_abkit(log: Path, spec: Path) -> list[str]:
 
     t_import = time.perf_counter() - t0
     timings: list[tuple[float, float, float, str]] = []
-    orig = duckdb_engine.DuckDBLogs._run
+    orig = duckdb_engine.DuckDBLogs.run
 
     def timed(self, sql, params=None):
         t, c = time.perf_counter(), time.process_time()
@@ -95,7 +95,7 @@ def profile_abkit(log: Path, spec: Path) -> list[str]:
         timings.append((time.perf_counter() - t, time.process_time() - c, _rss_mb(), sql))
         return cur if rows is None else _Replay(cur.description, rows)
 
-    duckdb_engine.DuckDBLogs._run = timed
+    duckdb_engine.DuckDBLogs.run = timed
     try:
         t_sc = time.perf_counter()
         import scipy.stats  # noqa: F401  (what abkit.stats imports lazily)
@@ -108,7 +108,7 @@ def profile_abkit(log: Path, spec: Path) -> list[str]:
         report.to_json()
         t_json = time.perf_counter() - t2
     finally:
-        duckdb_engine.DuckDBLogs._run = orig
+        duckdb_engine.DuckDBLogs.run = orig
 
     t_sql = sum(t[0] for t in timings)
     env = {k: v for k, v in os.environ.items() if k.startswith("ABKIT_")}

@@ -36,9 +36,11 @@ from .duckdb_files import (  # noqa: F401  (re-exported: duckdb_rollout, shadow.
     ql,
     qi,
 )
+from .duckdb_classify import classified_sql
 from .duckdb_moments import MomentSQL
 from .duckdb_rejects import RejectAccounting
 from .plan import Plan, Reduced
+from .rules import RowRules
 
 __all__ = ["DuckDBLogs"]
 
@@ -111,7 +113,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                     "rejects_scan = '_abkit_scans', ")
         return "ignore_errors = true, "
 
-    def _scan(self, store_rejects: bool = False) -> str:
+    def scan(self, store_rejects: bool = False) -> str:
         fmt = self.source.format
         files = _file_list(self.source)
         if fmt in ("csv", "tsv"):
@@ -143,7 +145,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
             return "abkit_frame"
         raise InputError(f"unsupported format {fmt}")  # pragma: no cover
 
-    def _run(self, sql: str, params: Iterable[Any] | None = None):
+    def run(self, sql: str, params: Iterable[Any] | None = None):
         import duckdb
 
         try:
@@ -161,9 +163,9 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
             if self.source.format == "jsonl":
                 for f in self.source.files:
                     _refuse_binary(f)
-                rows = self._run(
+                rows = self.run(
                     "SELECT k FROM (SELECT unnest(json_keys(_js)) AS k FROM "
-                    f"(SELECT _js FROM {self._scan()} WHERE _ok LIMIT 10000)) GROUP BY k "
+                    f"(SELECT _js FROM {self.scan()} WHERE _ok LIMIT 10000)) GROUP BY k "
                     "ORDER BY min(k)"
                 ).fetchall()
                 self._types = {r[0]: "VARCHAR" for r in rows}
@@ -181,29 +183,29 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                         )
                 self._types = {c: "VARCHAR" for c in first}
             else:
-                rows = self._run(f"DESCRIBE SELECT * FROM {self._scan()}").fetchall()
+                rows = self.run(f"DESCRIBE SELECT * FROM {self.scan()}").fetchall()
                 self._types = {r[0]: str(r[1]) for r in rows}
         return self._types
 
     def columns(self) -> list[str]:
         return list(self.types())
 
-    def _text(self, col: str) -> str:
+    def text(self, col: str) -> str:
         if self.source.format == "jsonl":
             path = '$."' + col.replace("\\", "\\\\").replace('"', '\\"') + '"'
             return f"(_js->>{ql(path)})"
         return qi(col)
 
-    def _label_expr(self, col: str) -> str:
+    def label_expr(self, col: str) -> str:
         t = self.types().get(col, "VARCHAR").upper()
         if t == "VARCHAR" or self.source.format == "jsonl":
-            return f"NULLIF({self._text(col)}, '')"
-        return f"CAST({self._text(col)} AS VARCHAR)"
+            return f"NULLIF({self.text(col)}, '')"
+        return f"CAST({self.text(col)} AS VARCHAR)"
 
-    def _num_exprs(self, col: str) -> tuple[str, str]:
+    def num_exprs(self, col: str) -> tuple[str, str]:
         """(is-missing, numeric value) SQL for a metric column."""
         t = self.types().get(col, "VARCHAR").upper()
-        src = self._text(col)
+        src = self.text(col)
         if t in _NUMERIC_TYPES or t.startswith("DECIMAL"):
             return f"({src} IS NULL)", f"CAST({src} AS DOUBLE)"
         s = f"trim(CAST({src} AS VARCHAR))"
@@ -217,65 +219,26 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
     def sample(self, n: int = 10000):
         """The first ``n`` rows as a pandas DataFrame of strings (for spec inference)."""
         cols = self.columns()
-        sel = ", ".join(f"CAST({self._text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
+        sel = ", ".join(f"CAST({self.text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
         where = "WHERE _ok" if self.source.format == "jsonl" else ""
-        return self._run(f"SELECT {sel} FROM {self._scan()} {where} LIMIT {int(n)}").df()
+        return self.run(f"SELECT {sel} FROM {self.scan()} {where} LIMIT {int(n)}").df()
 
     # ------------------------------------------------------------------ reduction
-    def _classified(self, spec, cols: tuple[str, ...], binary: tuple[str, ...], *,
-                    extra_select: tuple[str, ...] = (), early: tuple[str, ...] = (),
-                    late: tuple[str, ...] = (), store_rejects: bool = True,
-                    ) -> tuple[str, dict[str, str]]:
-        """SQL of every row with its variant ``_v``, unit ``_u``, values ``_x<i>`` and the
-        first rejection reason that applies, ``_r = 'reason|column'`` (NULL when used).
+    def classified(self, rules: RowRules, *, store_rejects: bool = True
+                   ) -> tuple[str, dict[str, str]]:
+        """SQL of every row classified by ``rules`` (see
+        :func:`abkit.engine.duckdb_classify.classified_sql`)."""
+        return classified_sql(self, rules, store_rejects=store_rejects)
 
-        ``early`` checks run right after the variant checks, ``late`` ones after the value
-        checks; ``extra_select`` adds columns. Returns (sql, column -> value alias).
-        """
-        num = {c: self._num_exprs(c) for c in cols}
-        xs = {c: f"_x{i}" for i, c in enumerate(cols)}
-        ms = {c: f"_m{i}" for i, c in enumerate(cols)}
-
-        select = [f"{self._label_expr(spec.variant_column)} AS _v", *extra_select]
-        if spec.unit_column:
-            select.append(f"{self._label_expr(spec.unit_column)} AS _u")
-        for c in cols:
-            select.append(f"{num[c][0]} AS {ms[c]}")
-            select.append(f"{num[c][1]} AS {xs[c]}")
-        if self.source.format == "jsonl":
-            select.append("_ok")
-
-        # first rejection reason that applies, "reason|column"
-        whens: list[str] = []
-        if self.source.format == "jsonl":
-            whens.append("WHEN NOT _ok THEN 'unparseable_line|'")
-        whens.append("WHEN _v IS NULL THEN 'missing_variant|'")
-        if spec.split is not None:
-            known = ", ".join(ql(k) for k in spec.split)
-            whens.append(f"WHEN _v NOT IN ({known}) THEN 'unknown_variant|'")
-        if spec.unit_column:
-            whens.append("WHEN _u IS NULL THEN 'missing_unit_id|'")
-        whens.extend(early)
-        for c in cols:
-            whens.append(f"WHEN {ms[c]} THEN {ql('missing_value|' + c)}")
-        for c in cols:
-            whens.append(f"WHEN {xs[c]} IS NULL THEN {ql('non_numeric_value|' + c)}")
-        for c in cols:
-            whens.append(f"WHEN NOT isfinite({xs[c]}) THEN {ql('non_finite_value|' + c)}")
-        for c in binary:
-            whens.append(f"WHEN {xs[c]} NOT IN (0, 1) THEN {ql('not_binary|' + c)}")
-        whens.extend(late)
-        reason = "CASE " + " ".join(whens) + " END"
-        classified = (
-            f"(SELECT *, {reason} AS _r FROM (SELECT {', '.join(select)} FROM "
-            f"{self._scan(store_rejects=store_rejects)}))"
-        )
-        return classified, xs
+    # the pre-1.x private spellings, kept for callers outside the engine package
+    _text = text
+    _scan = scan
+    _run = run
 
     def reduce(self, plan: Plan) -> Reduced:
         spec = plan.spec
         codes = list(spec.split) if spec.split is not None else None
-        classified, xs = self._classified(spec, plan.value_columns, plan.binary_columns)
+        classified, xs = self.classified(plan.rules())
 
         variables = plan.variables
         zs = {v: f"_z{i}" for i, v in enumerate(variables)}
@@ -317,7 +280,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 f"AS _v, count(*) AS _rows, {self._moment_aggs(plan, vals, ordered)} "
                 f"FROM {classified} GROUP BY ALL"
             )
-        cur = self._run(sql)
+        cur = self.run(sql)
         names = [d[0] for d in cur.description]
         out = [dict(zip(names, r)) for r in cur.fetchall()]
         if spec.unit_column and codes is not None:

@@ -50,7 +50,7 @@ class RejectAccounting:
             "store_rejects = true, rejects_table = '_abkit_line_rejects', "
             f"rejects_scan = '_abkit_line_scans', max_line_size = {MAX_LINE_SIZE})"
         )
-        ok = self._run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
+        ok = self.run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
         return int(ok) + self._rejected_lines("_abkit_line_rejects")
 
     def _rejected_lines(self, table: str) -> int:

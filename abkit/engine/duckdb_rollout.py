@@ -17,57 +17,18 @@ from .rollout_reduce import (
     freeze_looks,
     quantile_threshold,
 )
-from .duckdb_engine import _NUMERIC_TYPES, DuckDBLogs, qi, ql
+from .duckdb_classify import value_aliases
+from .duckdb_engine import DuckDBLogs, qi, ql
 
 __all__ = ["reduce_rollout"]
 
-_TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
-               "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
-
-
-def _time_exprs(logs: DuckDBLogs, col: str) -> tuple[str, str]:
-    """(is-missing, epoch seconds or NULL) SQL for the timestamp column; the rules of
-    :func:`abkit.engine.rollout_reduce.parse_times`."""
-    t = logs.types().get(col, "VARCHAR").upper()
-    src = logs._text(col)
-    if logs.source.format != "jsonl" and (t in _TIME_TYPES or t.startswith("TIMESTAMP")):
-        return f"({src} IS NULL)", f"epoch(CAST({src} AS TIMESTAMPTZ))"
-    if logs.source.format != "jsonl" and (t in _NUMERIC_TYPES or t.startswith("DECIMAL")):
-        x = f"CAST({src} AS DOUBLE)"
-        missing = f"({src} IS NULL)"
-    else:
-        s = f"trim(CAST({src} AS VARCHAR))"
-        missing = f"({src} IS NULL OR {s} = '')"
-        x = f"coalesce(TRY_CAST({s} AS DOUBLE), epoch(TRY_CAST({s} AS TIMESTAMPTZ)))"
-    value = (f"(CASE WHEN isfinite({x}) THEN CASE WHEN abs({x}) > 1e11 THEN {x} / 1000.0 "
-             f"ELSE {x} END END)")
-    return missing, value
-
 
 def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store: bool):
-    spec = plan.spec
-    ts = spec.rollout.timestamp_column  # type: ignore[union-attr]
-    tmiss, tval = _time_exprs(logs, ts)
-    early = (f"WHEN _tm THEN {ql('missing_timestamp|' + ts)}",
-             f"WHEN _t IS NULL THEN {ql('bad_timestamp|' + ts)}")
-    xs = xs_names(plan)
-    late = [f"WHEN {xs[c]} < 0 THEN {ql('negative_count|' + c)}" for c in plan.counts]
-    if origin is not None:
-        late.append(f"WHEN _t < {origin!r} THEN {ql('before_start|' + ts)}")
-    sql, xs2 = logs._classified(spec, plan.columns, plan.binary,
-                                extra_select=(f"{tmiss} AS _tm", f"{tval} AS _t"),
-                                early=early, late=tuple(late), store_rejects=store)
-    assert xs2 == xs
-    return sql, xs
-
-
-def xs_names(plan: RolloutPlan) -> dict[str, str]:
-    """The value aliases DuckDBLogs._classified gives the plan's columns."""
-    return {c: f"_x{i}" for i, c in enumerate(plan.columns)}
+    return logs.classified(plan.rules(origin), store_rejects=store)
 
 
 def _fetch(logs: DuckDBLogs, query: str) -> list[dict]:
-    cur = logs._run(query)
+    cur = logs.run(query)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -78,7 +39,7 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         logs.con.execute("SET threads = 1")
     sums = []
     for c in plan.columns:
-        x = f"CASE WHEN _r IS NULL THEN {xs_names(plan)[c]} END"
+        x = f"CASE WHEN _r IS NULL THEN {value_aliases(plan.rules(None))[c]} END"
         sums += [f"sum({x}) AS {qi('s' + c)}", f"sum(({x}) * ({x})) AS {qi('q' + c)}"]
     head = ("SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
             "AS _v, ")
@@ -137,13 +98,13 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
                 continue
             k = freeze[m.name]
             x = xs[m.column]  # type: ignore[index]
-            vals = logs._run(
+            vals = logs.run(
                 f"SELECT {x} FROM {plain} WHERE _r IS NULL AND _v = {ql(control)} AND "
                 f"floor({rel} / {plan.look!r}) <= {k}"
             ).fetchnumpy()[x]
             thr = quantile_threshold(np.asarray(vals, dtype=float), m.quantile)  # type: ignore[arg-type]
             red.thresholds[m.name] = (thr, k)
-            rows = logs._run(
+            rows = logs.run(
                 f"SELECT CAST(floor({rel} / {plan.look!r}) AS BIGINT) AS _look, "
                 f"{plan.step_sql(rel)} AS _step, _v, sum(CAST({x} > {thr!r} AS BIGINT)) "
                 f"FROM {plain} WHERE _r IS NULL AND floor({rel} / {plan.look!r}) > {k} "

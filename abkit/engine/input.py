@@ -1,8 +1,9 @@
 """An opened input for the engines: a pandas DataFrame or log files, behind one interface.
 
-:class:`LogInput` offers what the pipeline needs of an engine: ``columns()``,
-``sample(n)`` and ``reduce(plan)``. Log files are always reduced with DuckDB; a DataFrame
-with pandas unless ``engine="duckdb"`` is asked for.
+:class:`LogInput` is the *source* an :class:`abkit.engine.base.Engine` reduces; it offers
+the pipeline ``columns()``, ``sample(n)`` and ``reduce(plan)``, each delegated to its
+engine. Log files are always reduced with DuckDB; a DataFrame with pandas unless
+``engine="duckdb"`` is asked for.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
+from .base import ENGINES as _REGISTRY
+from .base import Engine, get_engine
 
 __all__ = ["ENGINES", "LogInput", "is_frame"]
 
-ENGINES = ("duckdb", "pandas")
+#: the engine names (the registry is :data:`abkit.engine.base.ENGINES`)
+ENGINES = tuple(_REGISTRY)
 
 
 def is_frame(data: Any) -> bool:
@@ -28,7 +32,8 @@ class LogInput:
     def __init__(self, data: Any, engine: str | None = None,
                  deterministic: bool | None = None) -> None:
         if engine is not None and engine not in ENGINES:
-            raise InputError(f"unknown engine {engine!r}", "use 'duckdb' or 'pandas'")
+            raise InputError(f"unknown engine {engine!r}",
+                             f"use one of: {', '.join(repr(e) for e in ENGINES)}")
         self.frame = None
         self.logs = None
         if is_frame(data):
@@ -53,6 +58,7 @@ class LogInput:
             self.label = source.label
             self.format = source.format + (".gz" if source.compressed else "")
             self.files = [str(f) for f in source.files]
+        self.reducer: Engine = get_engine(self.engine)
 
     @property
     def description(self) -> dict[str, Any]:
@@ -61,19 +67,11 @@ class LogInput:
                 "engine": self.engine}
 
     def columns(self) -> list[str]:
-        if self.frame is not None:
-            return [str(c) for c in self.frame.columns]
-        return self.logs.columns()  # type: ignore[union-attr]
+        return self.reducer.columns(self)
 
     def sample(self, n: int = 10000):
-        if self.frame is not None:
-            return self.frame.head(n)
-        return self.logs.sample(n)  # type: ignore[union-attr]
+        return self.reducer.sample(self, n)
 
     def reduce(self, plan: Any):
-        """The A/B reduction of ``plan`` (an :class:`abkit.engine.plan.Plan`)."""
-        if self.logs is not None:
-            return self.logs.reduce(plan)
-        from .pandas_engine import reduce_frame
-
-        return reduce_frame(self.frame, plan)
+        """The reduction of ``plan`` (an A/B, rollout or rows plan) by this input's engine."""
+        return self.reducer.reduce(self, plan)

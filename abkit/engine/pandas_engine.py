@@ -7,12 +7,12 @@ rejected as ``missing_value`` rather than ``non_finite_value``.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..core.accounting import count_reasons
 from ..errors import InputError
 from ..stats import MomentStats
+from .classify import classify, label_series, numeric_series  # noqa: F401
 from .plan import Plan, Reduced
 
 __all__ = ["reduce_frame", "label_series", "numeric_series", "reason_counts"]
@@ -26,35 +26,6 @@ def reason_counts(reason: pd.Series, variants: pd.Series):
         {str(r): int(n) for r, n in reason[bad].value_counts().items()},
         {str(k): int(n) for k, n in variants[reason == "unknown_variant|"].value_counts().items()})
 
-_NAN_WORDS = {"nan", "+nan", "-nan"}
-
-
-def label_series(s: pd.Series) -> pd.Series:
-    """Variant or unit labels as strings, as written; null or empty -> None."""
-    out = s.astype(object).where(s.notna(), None)
-    out = out.map(lambda x: None if x is None else str(x))
-    if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
-        out = out.map(lambda x: None if x is None else x.lower())
-    return out.map(lambda x: None if x == "" else x)
-
-
-def numeric_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(is-missing, float value) for a metric column; unparseable text -> NaN, not missing."""
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        missing = s.isna()
-        return missing, s.astype("float64")
-    text = s.astype(object).where(s.notna(), None).map(
-        lambda x: None if x is None else str(x).strip()
-    )
-    missing = text.isna() | (text == "")
-    value = pd.to_numeric(text.where(~missing, None), errors="coerce").astype("float64")
-    lower = text.str.lower()
-    value = value.mask(value.isna() & (lower == "true"), 1.0)
-    value = value.mask(value.isna() & (lower == "false"), 0.0)
-    # pandas parses "nan" to NaN like garbage; keep it as a (non-finite) number as DuckDB does
-    value = value.mask(lower.isin(_NAN_WORDS), np.inf)
-    return missing, value.where(~missing)
-
 
 def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
     """Classify, account for and reduce the rows of ``df`` to per-variant moments."""
@@ -65,30 +36,8 @@ def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
         if c is not None and c not in df.columns:
             raise InputError(f"DataFrame has no column {c!r}")  # checked earlier; safety net
     n_rows = len(df)
-    v = label_series(df[spec.variant_column])
-    reason = pd.Series([None] * n_rows, index=df.index, dtype=object)
-
-    def mark(mask: pd.Series, code: str) -> None:
-        nonlocal reason
-        reason = reason.mask(reason.isna() & mask.fillna(False).astype(bool), code)
-
-    mark(v.isna(), "missing_variant|")
-    if spec.split is not None:
-        mark(~v.isin(list(spec.split)), "unknown_variant|")
-    u = None
-    if spec.unit_column:
-        u = label_series(df[spec.unit_column])
-        mark(u.isna(), "missing_unit_id|")
-    parsed = {c: numeric_series(df[c]) for c in cols}
-    for c in cols:
-        mark(parsed[c][0], f"missing_value|{c}")
-    for c in cols:
-        mark(parsed[c][1].isna(), f"non_numeric_value|{c}")
-    for c in cols:
-        x = parsed[c][1]
-        mark(~np.isfinite(x.fillna(0.0)), f"non_finite_value|{c}")
-    for c in plan.binary_columns:
-        mark(~parsed[c][1].isin([0.0, 1.0]), f"not_binary|{c}")
+    cl = classify(df, plan.rules())
+    reason, v, u, parsed = cl.reason, cl.variant, cl.unit, cl.values
 
     bad = reason.notna()
     counts = reason_counts(reason, v)
@@ -100,7 +49,7 @@ def reduce_frame(df: pd.DataFrame, plan: Plan) -> Reduced:
     V, U, N = "\0v", "\0u", "\0rows"
     frame = pd.DataFrame({V: v[ok]})
     for c in cols:
-        frame["=" + c] = parsed[c][1][ok]
+        frame["=" + c] = parsed[c][ok]
     variables = plan.variables
     if u is not None:
         frame[U] = u[ok]

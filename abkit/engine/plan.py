@@ -7,10 +7,12 @@ from the same :class:`Plan`, so the statistics never see rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..core.accounting import REASONS, ROW_REASONS  # noqa: F401  (re-exported)
 from ..spec import ExperimentSpec, MetricSpec
 from ..stats import Estimand, MomentStats
+from .rules import RowRules
 
 __all__ = ["REASONS", "Plan", "MetricPlan", "Reduced", "Variable", "build_plan"]
 
@@ -44,6 +46,7 @@ class MetricPlan:
 
 @dataclass(frozen=True)
 class Plan:
+    kind: ClassVar[str] = "ab"
     spec: ExperimentSpec
     metrics: tuple[MetricPlan, ...]
 
@@ -66,6 +69,14 @@ class Plan:
         for m in self.metrics:
             out.extend(m.variables)
         return tuple(dict.fromkeys(out))
+
+    def rules(self) -> RowRules:
+        """The row checks of this plan."""
+        spec = self.spec
+        return RowRules(spec.variant_column,
+                        tuple(spec.split) if spec.split is not None else None,
+                        columns=self.value_columns, binary=self.binary_columns,
+                        unit_column=spec.unit_column)
 
 
 def build_plan(spec: ExperimentSpec) -> Plan:

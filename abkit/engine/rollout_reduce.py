@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 import numpy as np
 import pandas as pd
 
 from ..core.accounting import ReasonCounts, count_reasons
-from .pandas_engine import label_series, numeric_series, reason_counts
+from .classify import classify, parse_times  # noqa: F401  (parse_times re-exported)
+from .pandas_engine import reason_counts
+from .rules import RowRules
 from ..spec import ExperimentSpec, MetricSpec
 
 __all__ = ["RolloutPlan", "Reduction", "build_rollout_plan", "reduce_frame_cells",
@@ -38,6 +41,7 @@ def baseline_need(q: float) -> int:
 
 @dataclass(frozen=True)
 class RolloutPlan:
+    kind: ClassVar[str] = "rollout"
     spec: ExperimentSpec
     columns: tuple[str, ...]
     binary: tuple[str, ...]
@@ -80,6 +84,14 @@ class RolloutPlan:
         """Schedule step (0-based) of each time ``rel`` seconds after the start."""
         return np.searchsorted(np.asarray(self.schedule.boundaries, dtype=float), rel,
                                side="right").astype(np.int64)
+
+    def rules(self, origin: float | None) -> RowRules:
+        """The row checks (``origin`` None: no row is ``before_start``)."""
+        spec = self.spec
+        assert spec.rollout is not None
+        return RowRules(spec.variant_column, tuple(spec.split or ()), columns=self.columns,
+                        binary=self.binary, counts=self.counts,
+                        timestamp_column=spec.rollout.timestamp_column, origin=origin)
 
     def step_sql(self, rel: str) -> str:
         b = self.schedule.boundaries
@@ -157,85 +169,10 @@ class Reduction:
 # ---------------------------------------------------------------------- pandas
 
 
-def parse_times(s: pd.Series) -> pd.Series:
-    """Epoch seconds (float, NaN where unparseable) from timestamps as pandas holds them.
-
-    Datetimes (naive = UTC) directly; numbers are epoch seconds, or epoch milliseconds when
-    above 1e11 (no second count is that large before the year 5000); text is tried as a
-    number first, then as ISO 8601 (``2026-11-20T10:00:00Z``, offsets honoured).
-    """
-    if pd.api.types.is_datetime64_any_dtype(s):
-        t = pd.to_datetime(s, utc=True)
-        out = (t - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-        return out.astype("float64")
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        x = s.astype("float64")
-    else:
-        text = s.astype(object).where(s.notna(), None).map(
-            lambda v: None if v is None else str(v).strip())
-        x = pd.to_numeric(text, errors="coerce").astype("float64")
-        rest = x.isna() & text.notna() & (text != "")
-        if rest.any():
-            iso = pd.to_datetime(text[rest], utc=True, errors="coerce", format="ISO8601")
-            secs = (iso - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-            x = x.copy()
-            x[rest] = secs.astype("float64")
-    x = x.where(np.isfinite(x))
-    return x.where(x.abs() <= 1e11, x / 1000.0)
-
-
-def _is_missing(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-        return s.isna()
-    return s.isna() | (s.astype(object).map(lambda v: str(v).strip() == "" if v is not None
-                                              and v == v else True))
-
-
-def classify_rows(df: pd.DataFrame, *, variant_column: str, variants, timestamp_column: str,
-                  columns, binary=(), counts=(), origin: float | None = None):
-    """Classify time-stamped rows: (reason series, None or 'reason|column'; variant labels;
-    epoch seconds; {column: float values}). A row gets the first reason that applies:
-    missing/unknown variant, missing/bad timestamp, missing/non-numeric/non-finite value,
-    not binary, negative count, before ``origin``."""
-    df = df.rename(columns=lambda c: str(c))
-    n = len(df)
-    v = label_series(df[variant_column])
-    reason = pd.Series([None] * n, index=df.index, dtype=object)
-
-    def mark(mask: pd.Series, code: str) -> None:
-        nonlocal reason
-        reason = reason.mask(reason.isna() & mask.fillna(False).astype(bool), code)
-
-    mark(v.isna(), "missing_variant|")
-    mark(~v.isin(list(variants)), "unknown_variant|")
-    traw = df[timestamp_column]
-    t = parse_times(traw)
-    mark(_is_missing(traw), f"missing_timestamp|{timestamp_column}")
-    mark(t.isna(), f"bad_timestamp|{timestamp_column}")
-    parsed = {c: numeric_series(df[c]) for c in columns}
-    for c in columns:
-        mark(parsed[c][0], f"missing_value|{c}")
-    for c in columns:
-        mark(parsed[c][1].isna(), f"non_numeric_value|{c}")
-    for c in columns:
-        mark(~np.isfinite(parsed[c][1].fillna(0.0)), f"non_finite_value|{c}")
-    for c in binary:
-        mark(~parsed[c][1].isin([0.0, 1.0]), f"not_binary|{c}")
-    for c in counts:
-        mark(parsed[c][1] < 0, f"negative_count|{c}")
-    if origin is not None:
-        mark(t < origin, f"before_start|{timestamp_column}")
-    return reason, v, t, {c: parsed[c][1] for c in columns}
-
-
 def classify_frame(df: pd.DataFrame, plan: RolloutPlan, origin: float | None):
-    """:func:`classify_rows` with a rollout plan's columns (``origin`` None: no row is
-    ``before_start``)."""
-    spec = plan.spec
-    assert spec.rollout is not None
-    return classify_rows(df, variant_column=spec.variant_column, variants=spec.split or (),
-                         timestamp_column=spec.rollout.timestamp_column, columns=plan.columns,
-                         binary=plan.binary, counts=plan.counts, origin=origin)
+    """(reason, variant labels, epoch seconds, {column: values}) of every row of ``df``."""
+    cl = classify(df, plan.rules(origin))
+    return cl.reason, cl.variant, cl.time, cl.values
 
 
 def reduce_frame_cells(df: pd.DataFrame, plan: RolloutPlan, origin: float | None,

@@ -37,9 +37,6 @@ class ABStrategy(Strategy):
         require_columns(source.label, source.columns(), wanted, " (or the CLI option)")
         return build_plan(spec)
 
-    def reduce(self, source: Any, plan: Plan) -> Reduced:
-        return source.reduce(plan)
-
     def test(self, spec: ExperimentSpec, source: Any, plan: Plan,
              reduced: Reduced) -> ABResults:
         label = source.label

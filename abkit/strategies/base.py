@@ -136,9 +136,9 @@ class Strategy(ABC):
     def plan(self, spec: Any, source: Any) -> Any:
         """What to reduce: data, not SQL (also checks the columns the spec names)."""
 
-    @abstractmethod
     def reduce(self, source: Any, plan: Any) -> Any:
-        """The reduced statistics and the row accounting."""
+        """The reduced statistics and the row accounting (default: the source's engine)."""
+        return source.reduce(plan)
 
     def check(self, spec: Any, source: Any, reduced: Any) -> None:
         """The accounting's hard stops (no rows, all rows rejected, on_rejected = fail)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core.columns import metric_columns, require_columns
 from ..rollout.gate import Look, SequentialGate
-from ..engine.rollout_reduce import Reduction, RolloutPlan, build_rollout_plan, reduce_frame
+from ..engine.rollout_reduce import Reduction, RolloutPlan, build_rollout_plan
 from ..spec import ExperimentSpec
 from .base import Strategy
 
@@ -43,15 +43,6 @@ class RolloutStrategy(Strategy):
         wanted += metric_columns(spec.metrics, all_inputs=False)
         require_columns(source.label, source.columns(), wanted)
         return build_rollout_plan(spec)
-
-    def reduce(self, source: Any, plan: RolloutPlan) -> Reduction:
-        control = plan.spec.control
-        assert control is not None
-        if source.frame is not None and source.engine == "pandas":
-            return reduce_frame(source.frame, plan, control)
-        from ..engine.duckdb_rollout import reduce_rollout
-
-        return reduce_rollout(source.logs, plan, control)
 
     def test(self, spec: ExperimentSpec, source: Any, plan: RolloutPlan,
              reduced: Reduction) -> SequentialGate:

@@ -1,0 +1,94 @@
+"""The DuckDB compilation of the one row classifier (:class:`abkit.engine.classify.RowRules`).
+
+:func:`classified_sql` gives the SQL of every row with its variant ``_v``, unit ``_u``, time
+``_t`` (epoch seconds), values ``_x<i>`` and the first rejection reason that applies,
+``_r = 'reason|column'`` (NULL for a used row), with the same checks, in the same order, as
+the pandas compilation :func:`abkit.engine.classify.classify`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .rules import RowRules
+from .duckdb_files import _NUMERIC_TYPES, ql
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .duckdb_engine import DuckDBLogs
+
+__all__ = ["classified_sql", "time_exprs", "value_aliases"]
+
+_TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
+               "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
+
+
+def time_exprs(logs: DuckDBLogs, col: str) -> tuple[str, str]:
+    """(is-missing, epoch seconds or NULL) SQL for a timestamp column; the rules of
+    :func:`abkit.engine.classify.parse_times`."""
+    t = logs.types().get(col, "VARCHAR").upper()
+    src = logs.text(col)
+    if logs.source.format != "jsonl" and (t in _TIME_TYPES or t.startswith("TIMESTAMP")):
+        return f"({src} IS NULL)", f"epoch(CAST({src} AS TIMESTAMPTZ))"
+    if logs.source.format != "jsonl" and (t in _NUMERIC_TYPES or t.startswith("DECIMAL")):
+        x = f"CAST({src} AS DOUBLE)"
+        missing = f"({src} IS NULL)"
+    else:
+        s = f"trim(CAST({src} AS VARCHAR))"
+        missing = f"({src} IS NULL OR {s} = '')"
+        x = f"coalesce(TRY_CAST({s} AS DOUBLE), epoch(TRY_CAST({s} AS TIMESTAMPTZ)))"
+    value = (f"(CASE WHEN isfinite({x}) THEN CASE WHEN abs({x}) > 1e11 THEN {x} / 1000.0 "
+             f"ELSE {x} END END)")
+    return missing, value
+
+
+def value_aliases(rules: RowRules) -> dict[str, str]:
+    """The SQL alias of each value column (``_x0``, ``_x1`` ...)."""
+    return {c: f"_x{i}" for i, c in enumerate(rules.columns)}
+
+
+def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = True
+                   ) -> tuple[str, dict[str, str]]:
+    """(SQL of every classified row, value column -> alias)."""
+    num = {c: logs.num_exprs(c) for c in rules.columns}
+    xs = value_aliases(rules)
+    ms = {c: f"_m{i}" for i, c in enumerate(rules.columns)}
+    select = [f"{logs.label_expr(rules.variant_column)} AS _v"]
+    if rules.timestamp_column:
+        tmiss, tval = time_exprs(logs, rules.timestamp_column)
+        select += [f"{tmiss} AS _tm", f"{tval} AS _t"]
+    if rules.unit_column:
+        select.append(f"{logs.label_expr(rules.unit_column)} AS _u")
+    for c in rules.columns:
+        select.append(f"{num[c][0]} AS {ms[c]}")
+        select.append(f"{num[c][1]} AS {xs[c]}")
+    if logs.source.format == "jsonl":
+        select.append("_ok")
+
+    def test(code: str, col: str | None) -> str:
+        if code == "missing_variant":
+            return "_v IS NULL"
+        if code == "unknown_variant":
+            known = ", ".join(ql(k) for k in rules.variants or ())
+            return f"_v NOT IN ({known})" if known else "true"
+        if code == "missing_unit_id":
+            return "_u IS NULL"
+        if code == "missing_timestamp":
+            return "_tm"
+        if code == "bad_timestamp":
+            return "_t IS NULL"
+        if code == "before_start":
+            return f"_t < {rules.origin!r}"
+        x = xs[col]  # type: ignore[index]
+        return {"missing_value": ms[col],  # type: ignore[index]
+                "non_numeric_value": f"{x} IS NULL",
+                "non_finite_value": f"NOT isfinite({x})",
+                "not_binary": f"{x} NOT IN (0, 1)",
+                "negative_count": f"{x} < 0"}[code]
+
+    whens = ["WHEN NOT _ok THEN 'unparseable_line|'"] if logs.source.format == "jsonl" else []
+    whens += [f"WHEN {test(code, col)} THEN {ql(code + '|' + (col or ''))}"
+              for code, col in rules.checks()]
+    reason = "CASE " + " ".join(whens) + " END"
+    sql = (f"(SELECT *, {reason} AS _r FROM (SELECT {', '.join(select)} FROM "
+           f"{logs.scan(store_rejects=store_rejects)}))")
+    return sql, xs
