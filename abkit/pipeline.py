@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .core.columns import columns_hint
+from .core.verdict import promote_only_if_safe
 from .errors import InputError
 from .spec import ExperimentSpec, load_spec
 from .strategies.base import Overrides, get_strategy
@@ -102,7 +103,7 @@ def analyze(
     reduced = strategy.reduce(source, plan)
     strategy.check(sp, source, reduced)
     results = strategy.test(sp, source, plan, reduced)
-    verdict = strategy.decide(sp, results)
+    verdict = promote_only_if_safe(strategy.decide(sp, results))
     return strategy.report(sp, source, reduced, results, verdict, notes)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.verdict import Verdict, VerdictRow, interval, unproven_guardrails
 from ..engine.plan import Plan, Reduced
 from ..fmt import fmt_p as _p
 from ..spec import ExperimentSpec, MetricSpec
@@ -48,56 +49,45 @@ class ComparisonRecord:
     guardrail_pvalue: float | None = None
     regressed: bool | None = None
     aggregate: str | None = None
+    noninferior_pvalue: float | None = None
+    noninferior: bool | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_row(self) -> VerdictRow:
+        """This comparison as the report's verdict row."""
         r = self.result
         ab, rel = r.absolute, r.relative
-        d: dict[str, Any] = {
-            "metric": self.metric.name,
-            "kind": self.metric.kind,
-            "role": self.metric.role,
-            "good": self.metric.good,
-            "control": self.control,
-            "treatment": self.treatment,
-            "n_control": r.n_control,
-            "n_treatment": r.n_treatment,
-            "control_value": r.control_value,
-            "treatment_value": r.treatment_value,
-            "effect": ab.estimate,
-            "se": ab.se,
-            "ci": ab.ci.to_dict() if ab.ci else None,
-            "df": ab.df,
-            "pvalue": ab.pvalue,
-            "pvalue_adjusted": self.pvalue_adjusted,
-            "rel_effect": rel.estimate,
-            "rel_ci": rel.ci.to_dict() if rel.ci else None,
-            "rel_pvalue": rel.pvalue,
-            "method": r.method,
-            "aggregate": self.aggregate,
-            "alternative": r.alternative,
-            "confidence_level": r.confidence_level,
-            "cuped": (
-                {"covariate": self.metric.covariate, "theta": r.theta,
-                 "variance_reduction": r.variance_reduction}
-                if self.metric.covariate else None
-            ),
-            "guardrail": (
-                {"margin": self.metric.margin, "margin_abs": self.guardrail_margin_abs,
-                 "pvalue": self.guardrail_pvalue, "regressed": self.regressed}
-                if self.metric.role == "guardrail" else None
-            ),
-            "verdict": self.verdict,
-            "diagnostics": [x.to_dict() for x in r.diagnostics],
-        }
-        return d
+        return VerdictRow(
+            metric=self.metric.name, kind=self.metric.kind, role=self.metric.role,
+            good=self.metric.good, control=self.control, treatment=self.treatment,
+            n_control=r.n_control, n_treatment=r.n_treatment,
+            control_value=r.control_value, treatment_value=r.treatment_value,
+            effect=ab.estimate, se=ab.se, ci=interval(ab.ci), df=ab.df, pvalue=ab.pvalue,
+            pvalue_adjusted=self.pvalue_adjusted, rel_effect=rel.estimate,
+            rel_ci=interval(rel.ci), rel_pvalue=rel.pvalue, method=r.method,
+            aggregate=self.aggregate, alternative=r.alternative,
+            confidence_level=r.confidence_level,
+            cuped=({"covariate": self.metric.covariate, "theta": r.theta,
+                    "variance_reduction": r.variance_reduction}
+                   if self.metric.covariate else None),
+            guardrail=({"margin": self.metric.margin, "margin_abs": self.guardrail_margin_abs,
+                        "pvalue": self.guardrail_pvalue, "regressed": self.regressed,
+                        "noninferior_pvalue": self.noninferior_pvalue,
+                        "noninferior": self.noninferior}
+                       if self.metric.role == "guardrail" else None),
+            verdict=self.verdict, diagnostics=[x.to_dict() for x in r.diagnostics])
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_row().to_dict()
 
 
 @dataclass(frozen=True)
-class Outcome:
-    decision: str
-    reasons: tuple[str, ...]
-    srm: SRMResult
-    comparisons: tuple[ComparisonRecord, ...]
+class Outcome(Verdict):
+    """The A/B verdict: the shared :class:`~abkit.core.verdict.Verdict` (decision, reasons,
+    one row per comparison) plus the SRM check, the comparison records and the decision per
+    treatment."""
+
+    srm: SRMResult | None = None
+    comparisons: tuple[ComparisonRecord, ...] = ()
     treatments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -156,7 +146,7 @@ def run_comparisons(spec: ExperimentSpec, reduced: Reduced, plan: Plan,
         if padj is not None and padj < spec.alpha and eff is not None and eff != 0:
             up = eff > 0
             verdict = "better" if up == (m.good == "increase") else "worse"
-        margin_abs = p_ni = regressed = None
+        margin_abs = p_ni = regressed = p_safe = safe = None
         if m.role == "guardrail":
             cv = res.control_value
             diags = res.diagnostics
@@ -171,8 +161,13 @@ def run_comparisons(spec: ExperimentSpec, reduced: Reduced, plan: Plan,
             harmful = "decrease" if m.good == "increase" else "increase"
             p_ni = noninferiority_pvalue(res, margin_abs, harmful)
             regressed = None if p_ni is None else p_ni < spec.alpha
+            # shown within the margin: the same test with the hypotheses swapped
+            # (H0: harm >= margin_abs against H1: harm < margin_abs)
+            p_safe = noninferiority_pvalue(res, -margin_abs,
+                                           "decrease" if harmful == "increase" else "increase")
+            safe = None if p_safe is None else p_safe < spec.alpha
         records.append(ComparisonRecord(m, control, t, res, padj, verdict, margin_abs, p_ni,
-                                        regressed, agg))
+                                        regressed, agg, p_safe, safe))
     return Tested(tuple(variants), srm, tuple(records))
 
 
@@ -201,7 +196,8 @@ def decide_ab(spec: ExperimentSpec, tested: Tested) -> Outcome:
             if r.startswith("sample ratio mismatch"):
                 continue
             reasons.append(prefix + r)
-    return Outcome(decision, tuple(reasons), srm, tuple(records), per_treatment)
+    return Outcome(decision, tuple(reasons), tuple(r.to_row() for r in records), srm,
+                   tuple(records), per_treatment)
 
 
 def _with_diagnostics(res: Comparison, diags: tuple[Diagnostic, ...]) -> Comparison:
@@ -240,6 +236,8 @@ def _decide_one(spec: ExperimentSpec, srm: SRMResult, recs: list[ComparisonRecor
             elif r.regressed is None:
                 blockers.append(f"guardrail {m.name} could not be evaluated "
                                 f"({_codes(r)})")
+            else:
+                blockers += unproven_guardrails([r.to_row()])
         elif m.role == "primary":
             if r.verdict == "worse":
                 nogo.append(
@@ -267,7 +265,7 @@ def _decide_one(spec: ExperimentSpec, srm: SRMResult, recs: list[ComparisonRecor
     ok_guards = [r.metric.name for r in recs if r.metric.role == "guardrail"]
     reasons = wins[:]
     if ok_guards:
-        reasons.append(f"no guardrail regressed ({', '.join(ok_guards)})")
+        reasons.append(f"every guardrail shown within its margin ({', '.join(ok_guards)})")
     reasons.append(f"sample ratio check passed (p = {_p(srm.pvalue)})")
     return "go", reasons
 

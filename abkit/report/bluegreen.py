@@ -9,30 +9,10 @@ from typing import Any
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
 from ..core.accounting import describe
+from ..core.verdict import Verdict
+from ..bluegreen.verdict import bluegreen_verdict
 
 __all__ = ["BlueGreenReport"]
-
-
-def _comparison(c: dict[str, Any], blue: str, green: str) -> dict[str, Any]:
-    out = {
-        "metric": c["metric"], "kind": c["kind"], "role": c["role"], "good": c.get("good"),
-        "control": blue, "treatment": green,
-        "n_control": int(c.get("n_blue") or 0), "n_treatment": int(c.get("n_green") or 0),
-        "control_value": c.get("blue_value"), "treatment_value": c.get("green_value"),
-        "effect": c.get("effect"), "se": c.get("se"), "ci": c.get("ci"), "df": c.get("df"),
-        "pvalue": c.get("pvalue"), "pvalue_adjusted": None,
-        "rel_effect": c.get("rel_effect"), "rel_ci": c.get("rel_ci"),
-        "rel_pvalue": c.get("rel_pvalue"), "method": c.get("method") or "welch",
-        "aggregate": None, "alternative": "two-sided",
-        "confidence_level": c.get("confidence_level"), "cuped": None,
-        "guardrail": c.get("guardrail"), "verdict": c.get("verdict") or "neutral",
-        "diagnostics": c.get("diagnostics") or [],
-    }
-    g = out["guardrail"]
-    if g is not None:
-        out["guardrail"] = {**g, "margin": g.get("margin") or 0.0,
-                            "margin_abs": g.get("margin_abs") or 0.0}
-    return out
 
 
 @dataclass(frozen=True)
@@ -43,28 +23,30 @@ class BlueGreenReport(ReportExports):
     result: Any  # abkit.bluegreen.BlueGreenResult
     data: dict[str, Any]
     source: dict[str, Any]
+    verdict: Verdict | None = None  # default: the analysis' own (bluegreen_verdict)
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
 
+    def __post_init__(self) -> None:
+        if self.verdict is None:
+            bg = self.spec.bluegreen
+            object.__setattr__(self, "verdict", bluegreen_verdict(self.result, bg.blue,
+                                                                  bg.green))
+
     @property
     def decision(self) -> str:
-        return self.result.decision
+        return self.verdict.decision  # type: ignore[union-attr]
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return tuple(self.result.reasons)
+        return self.verdict.reasons  # type: ignore[union-attr]
 
     def to_dict(self) -> dict[str, Any]:
         spec, bg = self.spec, self.spec.bluegreen
         sec = self.result.to_dict()
         basis = sec.get("basis")
-        comps = sec["comparisons"]
         tc = sec.get("time_confounding") or {}
-        if basis == "matched-hours" and tc.get("matched"):
-            matched = tc["matched"].get("comparisons") if isinstance(tc["matched"], dict) else None
-            if matched:
-                comps = matched
         warnings = []
         if tc.get("warning"):
             warnings.append(tc["warning"])
@@ -90,7 +72,7 @@ class BlueGreenReport(ReportExports):
                     "method": "not applicable: blue and green serve different times"},
             "control": bg.blue,
             "treatments": {bg.green: {"decision": self.decision, "reasons": list(self.reasons)}},
-            "comparisons": [_comparison(c, bg.blue, bg.green) for c in comps],
+            "comparisons": [r.to_dict() for r in self.verdict.rows],  # type: ignore[union-attr]
             "bluegreen": sec,
         }
 

@@ -8,52 +8,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.accounting import describe
-from ..rollout.gate import Look, MetricLook, SequentialGate
+from ..core.verdict import Verdict, promote_only_if_safe
+from ..rollout.gate import Look, SequentialGate
+from ..rollout.verdict import rollout_verdict, summary
 from ..engine.rollout_reduce import Reduction, to_iso
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
 
 __all__ = ["RolloutReport"]
-
-
-def _comparison(r: MetricLook, control: str, candidate: str, level: float) -> dict[str, Any]:
-    base = r.control_value
-    rel = rel_ci = None
-    if r.kind == "count":
-        rel = r.estimate
-        rel_ci = None if r.ci is None else {"low": r.ci[0], "high": r.ci[1]}
-    elif base not in (None, 0.0) and r.estimate is not None:
-        rel = r.estimate / abs(base)
-        if r.ci is not None:
-            rel_ci = {"low": r.ci[0] / abs(base), "high": r.ci[1] / abs(base)}
-    sign = 1.0 if r.good == "decrease" else -1.0
-    if r.regressed:
-        verdict = "worse"
-    elif r.ci is not None and sign * r.ci[1] < 0:
-        verdict = "better"
-    else:
-        verdict = "neutral"
-    return {
-        "metric": r.metric, "kind": r.kind, "role": r.role, "good": r.good,
-        "control": control, "treatment": candidate,
-        "n_control": r.n_control, "n_treatment": r.n_candidate,
-        "control_value": r.control_value, "treatment_value": r.candidate_value,
-        "effect": r.estimate, "se": None,
-        "ci": None if r.ci is None else {"low": r.ci[0], "high": r.ci[1]},
-        "df": None, "pvalue": r.pvalue, "pvalue_adjusted": None,
-        "rel_effect": rel, "rel_ci": rel_ci, "rel_pvalue": None,
-        "method": r.method, "aggregate": None, "alternative": "two-sided",
-        "confidence_level": level, "cuped": None,
-        "guardrail": None if r.role == "secondary" else {
-            "margin": 0.0 if r.margin_abs is None or base in (None, 0) else
-            r.margin_abs / abs(base), "margin_abs": r.margin_abs or 0.0,
-            "pvalue": r.pvalue, "regressed": r.regressed, "noninferior": r.noninferior,
-            "harm_lower": r.harm_lower, "harm_upper": r.harm_upper,
-        },
-        "threshold": r.threshold,
-        "verdict": verdict,
-        "diagnostics": [d.to_dict() for d in r.diagnostics],
-    }
 
 
 def _look_dict(k: Look) -> dict[str, Any]:
@@ -85,13 +47,15 @@ class RolloutReport(ReportExports):
     source: dict[str, Any]
     thresholds: dict[str, tuple[float, int]]
     warnings: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
 
     @classmethod
     def build(cls, spec: ExperimentSpec, red: Reduction, gate: SequentialGate,
-              notes: list[str], source: dict[str, Any]) -> RolloutReport:
+              notes: list[str], source: dict[str, Any],
+              verdict: Verdict | None = None) -> RolloutReport:
         warnings = []
         rej = sum(red.rejected.values())
         if red.rows_read and rej / red.rows_read > 0.05:
@@ -109,7 +73,8 @@ class RolloutReport(ReportExports):
                                 f"{m.quantile * 100:g} threshold is not complete yet; the tail "
                                 "test has not started")
         return cls(spec, red, tuple(gate.looks), gate.decided, notes, source,
-                   dict(red.thresholds), warnings)
+                   dict(red.thresholds), warnings,
+                   verdict or promote_only_if_safe(rollout_verdict(spec, gate)))
 
     # ------------------------------------------------------------------ accessors
     @property
@@ -126,15 +91,11 @@ class RolloutReport(ReportExports):
 
     @property
     def decision(self) -> str:
-        return self.decided.decision if self.decided else "inconclusive"
+        return self.verdict.decision  # type: ignore[union-attr]
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        k = self.reporting_look
-        if k is None:
-            return ("no look has data",)
-        head = self.summary()
-        return (head,) + tuple(k.reasons)
+        return self.verdict.reasons  # type: ignore[union-attr]
 
     @property
     def decided_at(self) -> str | None:
@@ -145,17 +106,7 @@ class RolloutReport(ReportExports):
         return self.decided.number if self.decided else None
 
     def summary(self) -> str:
-        k = self.reporting_look
-        assert k is not None
-        sched = self.spec.rollout.schedule  # type: ignore[union-attr]
-        n_steps = len(sched.steps)
-        where = (f"look {k.number} ({to_iso(k.end)}, step {k.step + 1} of {n_steps}, "
-                 f"{self.candidate} share {k.share:.0%})")
-        if self.decision == "no-go":
-            return f"roll back: the rollout would have stopped at {where}"
-        if self.decision == "go":
-            return f"promote: every gating metric shown non-inferior at {where}"
-        return f"keep going: no decision after {len(self.looks)} looks; last {where}"
+        return summary(self.spec, self, self.decision)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
@@ -173,8 +124,7 @@ class RolloutReport(ReportExports):
         share_c = exp_c / total if total else ro.schedule.steps[0][1]
         srm_p = k.srm_pvalue if k else None
         level = 1.0 - spec.alpha
-        comps = [_comparison(r, self.control, self.candidate, level) for r in k.metrics] \
-            if k else []
+        comps = [r.to_dict() for r in self.verdict.rows]  # type: ignore[union-attr]
         return {
             "schema_version": SCHEMA_VERSION,
             "abkit_version": _version(),

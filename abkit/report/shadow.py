@@ -7,43 +7,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..core.accounting import describe
+from ..core.verdict import Verdict
 from ..spec import ExperimentSpec
 from .model import SCHEMA_VERSION, ReportExports, _version
 
 __all__ = ["ShadowReport"]
-
-
-def _comparison(v, spec: ExperimentSpec) -> dict[str, Any]:
-    sh = spec.shadow
-    verdict = {"pass": "neutral", "fail": "worse", "inconclusive": "neutral"}[v.status]
-    if v.status == "pass" and v.diff is not None and v.ci is not None:
-        better = v.ci[0] > 0 if v.kind == "quality" and v.metric in ("auc", "accuracy") \
-            else v.ci[1] < 0
-        verdict = "better" if better else "neutral"
-    rel = None
-    if v.live not in (None, 0.0) and v.diff is not None and v.kind == "quality":
-        rel = v.diff / abs(v.live)
-    return {
-        "metric": v.metric, "kind": v.kind, "role": v.role,
-        "good": next(m.good for m in spec.metrics if m.name == v.metric),
-        "control": sh.live, "treatment": sh.candidate,
-        "n_control": 0, "n_treatment": 0,
-        "control_value": v.live, "treatment_value": v.candidate,
-        "effect": v.diff, "se": None,
-        "ci": None if v.ci is None else {"low": v.ci[0], "high": v.ci[1]},
-        "df": None, "pvalue": v.pvalue, "pvalue_adjusted": None,
-        "rel_effect": rel if v.kind == "quality" else (v.diff if v.kind == "latency" else None),
-        "rel_ci": (None if v.kind != "latency" or v.ci is None
-                   else {"low": v.ci[0], "high": v.ci[1]}),
-        "rel_pvalue": None, "method": v.method, "aggregate": None,
-        "alternative": "two-sided", "confidence_level": 1.0 - spec.alpha, "cuped": None,
-        "guardrail": None if v.role != "guardrail" else {
-            "margin": v.margin, "margin_abs": v.margin, "pvalue": v.pvalue,
-            "regressed": v.status == "fail", "status": v.status},
-        "status": v.status, "reason": v.reason,
-        "verdict": verdict,
-        "diagnostics": [d for d in v.diagnostics if isinstance(d, dict)],
-    }
 
 
 @dataclass(frozen=True)
@@ -52,9 +20,7 @@ class ShadowReport(ReportExports):
     live / candidate pairs."""
 
     spec: ExperimentSpec
-    decision: str
-    reasons: tuple[str, ...]
-    verdicts: tuple[Any, ...]
+    verdict: Verdict  # decision, reasons and one row per check
     section: dict[str, Any]
     data: dict[str, Any]
     source: dict[str, Any]
@@ -64,15 +30,21 @@ class ShadowReport(ReportExports):
     )
 
     @property
+    def decision(self) -> str:
+        return self.verdict.decision
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.verdict.reasons
+
+    @property
     def shadow(self) -> dict[str, Any]:
         return self.section
 
     def to_dict(self) -> dict[str, Any]:
         spec, sh, d = self.spec, self.spec.shadow, self.data
         n = d["pairs"]
-        comps = [_comparison(v, spec) for v in self.verdicts]
-        for c in comps:
-            c["n_control"] = c["n_treatment"] = n
+        comps = [r.to_dict() for r in self.verdict.rows]
         return {
             "schema_version": SCHEMA_VERSION,
             "abkit_version": _version(),

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.verdict import VerdictRow, interval
 from ..stats.results import Diagnostic
 
 __all__ = ["Look", "MetricLook"]
@@ -49,6 +50,42 @@ class MetricLook:
             "threshold": self.threshold,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
+
+    def to_row(self, control: str, candidate: str, level: float) -> VerdictRow:
+        """This metric at this look as the report's verdict row (the effect relative to the
+        control value; ``better`` only when the anytime-valid interval excludes zero on the
+        good side)."""
+        base, ci = self.control_value, self.ci
+        rel = rel_ci = None
+        if self.kind == "count":
+            rel, rel_ci = self.estimate, interval(ci)
+        elif base not in (None, 0.0) and self.estimate is not None:
+            rel = self.estimate / abs(base)
+            if ci is not None:
+                rel_ci = {"low": ci[0] / abs(base), "high": ci[1] / abs(base)}
+        sign = 1.0 if self.good == "decrease" else -1.0
+        if self.regressed:
+            verdict = "worse"
+        elif ci is not None and sign * ci[1] < 0:
+            verdict = "better"
+        else:
+            verdict = "neutral"
+        guardrail = None if self.role == "secondary" else {
+            "margin": 0.0 if self.margin_abs is None or base in (None, 0) else
+            self.margin_abs / abs(base), "margin_abs": self.margin_abs or 0.0,
+            "pvalue": self.pvalue, "regressed": self.regressed,
+            "noninferior": self.noninferior, "harm_lower": self.harm_lower,
+            "harm_upper": self.harm_upper,
+        }
+        return VerdictRow(
+            metric=self.metric, kind=self.kind, role=self.role, good=self.good,
+            control=control, treatment=candidate, n_control=self.n_control,
+            n_treatment=self.n_candidate, control_value=self.control_value,
+            treatment_value=self.candidate_value, effect=self.estimate, ci=interval(ci),
+            pvalue=self.pvalue, rel_effect=rel, rel_ci=rel_ci, method=self.method,
+            confidence_level=level, guardrail=guardrail, verdict=verdict,
+            diagnostics=[d.to_dict() for d in self.diagnostics],
+            extra={"threshold": self.threshold})
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.verdict import VerdictRow, interval
+
 
 @dataclass
 class ShadowInputs:
@@ -39,6 +41,38 @@ class Verdict:
     method: str
     reason: str
     diagnostics: tuple[dict, ...] = ()
+
+    def to_row(self, spec: Any, pairs: int) -> VerdictRow:
+        """This check as the report's verdict row (``pairs`` matched pairs on both sides).
+
+        A guardrail is ``noninferior`` when it passed: its interval lies within the margin.
+        """
+        sh = spec.shadow
+        verdict = {"pass": "neutral", "fail": "worse", "inconclusive": "neutral"}[self.status]
+        if self.status == "pass" and self.diff is not None and self.ci is not None:
+            up_is_good = self.kind == "quality" and self.metric in ("auc", "accuracy")
+            verdict = "better" if (self.ci[0] > 0 if up_is_good else self.ci[1] < 0) \
+                else "neutral"
+        rel = None
+        if self.kind == "quality" and self.live not in (None, 0.0) and self.diff is not None:
+            rel = self.diff / abs(self.live)
+        elif self.kind == "latency":
+            rel = self.diff
+        return VerdictRow(
+            metric=self.metric, kind=self.kind, role=self.role,
+            good=next(m.good for m in spec.metrics if m.name == self.metric),
+            control=sh.live, treatment=sh.candidate, n_control=pairs, n_treatment=pairs,
+            control_value=self.live, treatment_value=self.candidate, effect=self.diff,
+            ci=interval(self.ci), pvalue=self.pvalue, rel_effect=rel,
+            rel_ci=interval(self.ci) if self.kind == "latency" else None, method=self.method,
+            confidence_level=1.0 - spec.alpha,
+            guardrail=None if self.role != "guardrail" else {
+                "margin": self.margin, "margin_abs": self.margin, "pvalue": self.pvalue,
+                "regressed": self.status == "fail", "noninferior": self.status == "pass",
+                "status": self.status},
+            verdict=verdict,
+            diagnostics=[d for d in self.diagnostics if isinstance(d, dict)],
+            extra={"status": self.status, "reason": self.reason})
 
 
 def _f(x: Any) -> float | None:

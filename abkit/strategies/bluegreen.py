@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.columns import metric_columns, require_columns
+from ..core.verdict import Verdict
 from ..engine.rows import Rows, RowsPlan
 from ..engine.rules import RowRules
 from ..spec import ExperimentSpec
@@ -46,11 +47,15 @@ class BlueGreenStrategy(Strategy):
             exclude=bg.exclude, look_every=bg.look_every, tightest_at=bg.tightest_at,
             min_rows=bg.min_rows, match=bg.match, early_reference=bg.early_reference)
 
-    def decide(self, spec: ExperimentSpec, results: Any) -> tuple[str, tuple[str, ...]]:
-        return results.decision, tuple(results.reasons)
+    def decide(self, spec: ExperimentSpec, results: Any) -> Verdict:
+        from ..bluegreen.verdict import bluegreen_verdict
+
+        bg = spec.bluegreen
+        assert bg is not None
+        return bluegreen_verdict(results, bg.blue, bg.green)
 
     def report(self, spec: ExperimentSpec, source: Any, reduced: Rows, results: Any,
-               verdict: tuple, notes: list[str]):
+               verdict: Verdict, notes: list[str]):
         from ..report.bluegreen import BlueGreenReport
 
         bg = spec.bluegreen
@@ -65,4 +70,4 @@ class BlueGreenStrategy(Strategy):
             "units": {bg.blue: int((reduced.variant == bg.blue).sum()),
                       bg.green: int((reduced.variant == bg.green).sum())},
         }
-        return BlueGreenReport(spec, results, data, source.description)
+        return BlueGreenReport(spec, results, data, source.description, verdict)

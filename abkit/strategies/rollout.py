@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.columns import metric_columns, require_columns
-from ..rollout.gate import Look, SequentialGate
+from ..core.verdict import Verdict
+from ..rollout.gate import SequentialGate
 from ..engine.rollout_reduce import Reduction, RolloutPlan, build_rollout_plan
 from ..spec import ExperimentSpec
 from .base import Strategy
@@ -48,11 +49,13 @@ class RolloutStrategy(Strategy):
              reduced: Reduction) -> SequentialGate:
         return replay_looks(reduced, spec)
 
-    def decide(self, spec: ExperimentSpec, results: SequentialGate) -> Look | None:
-        return results.decided
+    def decide(self, spec: ExperimentSpec, results: SequentialGate) -> Verdict:
+        from ..rollout.verdict import rollout_verdict
+
+        return rollout_verdict(spec, results)
 
     def report(self, spec: ExperimentSpec, source: Any, reduced: Reduction,
-               results: SequentialGate, verdict: Look | None, notes: list[str]):
+               results: SequentialGate, verdict: Verdict, notes: list[str]):
         from ..report.rollout import RolloutReport
 
-        return RolloutReport.build(spec, reduced, results, notes, source.description)
+        return RolloutReport.build(spec, reduced, results, notes, source.description, verdict)

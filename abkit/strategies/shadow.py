@@ -3,10 +3,10 @@ pairs (quality, latency, errors, bias) and watch drift."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from ..errors import InputError, RejectedRowsError
 from ..spec import ExperimentSpec
+from ..core.verdict import Verdict
 from .base import RawInput, ReaderResult, ReaderStrategy
 
 __all__ = ["ShadowStrategy"]
@@ -45,14 +45,14 @@ class ShadowStrategy(ReaderStrategy):
              reduced: ReaderResult) -> tuple:
         from ..shadow.evaluate import evaluate_shadow
 
-        return evaluate_shadow(spec, reduced.payload)
+        return (*evaluate_shadow(spec, reduced.payload), reduced.data["pairs"])
 
-    def decide(self, spec: ExperimentSpec, results: tuple) -> tuple:
-        decision, reasons, verdicts, _ = results
-        return decision, tuple(reasons), tuple(verdicts)
+    def decide(self, spec: ExperimentSpec, results: tuple) -> Verdict:
+        decision, reasons, checks, _, pairs = results
+        return Verdict(decision, tuple(reasons), tuple(c.to_row(spec, pairs) for c in checks))
 
     def report(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult,
-               results: tuple, verdict: tuple, notes: list[str]):
+               results: tuple, verdict: Verdict, notes: list[str]):
         from ..report.shadow import ShadowReport
 
         section = results[3]
@@ -62,6 +62,5 @@ class ShadowStrategy(ReaderStrategy):
         if d["rows_read"] and rej / d["rows_read"] > 0.05:
             warnings.insert(0, f"{rej / d['rows_read']:.1%} of records were rejected or "
                             "unmatched; check the reasons before trusting the result")
-        decision, reasons, verdicts = verdict
-        return ShadowReport(spec, decision, reasons, verdicts, section, d, reduced.description,
+        return ShadowReport(spec, verdict, section, d, reduced.description,
                             warnings)
