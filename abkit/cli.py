@@ -63,18 +63,85 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
     )
 
 
+def _warn(message: str) -> None:
+    click.echo(f"abkit: warning: {message}", err=True)
+
+
+def _check_output_first(output: str | None, logs: Sequence[str], spec: str | None) -> None:
+    """Before any work: refuse an output that is a log file (named, or a member of a folder
+    or glob named) or the spec file, or that cannot be written. (Files the spec names are
+    checked against the report's inputs before anything is written.)"""
+    if not output:
+        return
+    from .core.outputs import check_output, expand_inputs, writable_problem
+
+    named = [("log file", p) for p in expand_inputs(logs)]
+    if spec and os.path.isfile(spec):
+        named.append(("spec file", spec))
+    check_output(output, named)
+    problem = writable_problem(output)
+    if problem:
+        raise AbkitError(f"cannot write {output}: {problem}",
+                         "check that the folder exists and is writable")
+
+
 def _emit(report: Any, fmt: str, output: str | None) -> None:
-    text = {"json": report.to_json, "markdown": report.to_markdown,
-            "text": report.to_text, "html": report.to_html}[fmt]()
+    render = {"json": report.to_json, "markdown": report.to_markdown,
+              "text": report.to_text, "html": report.to_html}[fmt]
     if output:
+        from .core.outputs import check_output, write_text_atomic
+
+        check_output(output, report.input_paths())
+        text = render()
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            write_text_atomic(output, text)
         except OSError as e:
-            raise AbkitError(f"cannot write {output}: {e.strerror}",
+            raise AbkitError(f"cannot write {output}: {e.strerror or e}",
                              "check that the folder exists and is writable") from None
         click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(render(), nl=False)
+
+
+def _step_summary_path(enabled: bool) -> str | None:
+    """``$GITHUB_STEP_SUMMARY`` if it is set, wanted and writable (checked before the
+    analysis; a problem is a warning, never an error)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not (enabled and path):
+        return None
+    from .core.outputs import writable_problem
+
+    problem = writable_problem(path)
+    if problem:
+        _warn(f"not writing the step summary ($GITHUB_STEP_SUMMARY={path}): {problem}")
+        return None
+    return path
+
+
+def _step_summary_text(rep: Any, path: str | None) -> str | None:
+    """The Markdown to append, or ``None`` (with a warning) if ``path`` is an input."""
+    if path is None:
+        return None
+    from .core.outputs import check_output
+
+    try:
+        check_output(path, rep.input_paths(), option="$GITHUB_STEP_SUMMARY")
+    except AbkitError as e:
+        _warn(f"not writing the step summary: {e.message}")
+        return None
+    return rep.to_markdown() + "\n"
+
+
+def _append_step_summary(path: str | None, text: str | None) -> None:
+    """Append the summary; after the verdict is out a failure is only a warning."""
+    if path is None or text is None:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except (OSError, UnicodeError) as e:
+        _warn(f"could not write the step summary ($GITHUB_STEP_SUMMARY={path}): "
+              f"{getattr(e, 'strerror', None) or e}; the verdict and exit code stand")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,6 +166,7 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_reje
     Exits 0 whenever the analysis ran, whatever the verdict; use `abkit gate` to exit by
     verdict.
     """
+    _check_output_first(output, logs, spec)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                         deterministic)
     _emit(rep, fmt, output)
@@ -107,26 +175,27 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_reje
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @_common_options
-@click.option("--inconclusive-exit-code", type=click.IntRange(0, 3), default=3,
+@click.option("--inconclusive-exit-code", type=click.Choice(["0", "1", "3"]), default="3",
               show_default=True,
               help="Exit code for INCONCLUSIVE (0 to let it pass, 1 to fail it, e.g. for "
-                   "callers that read only success or failure).")
+                   "callers that read only success or failure). 2 is not offered: it means "
+                   "a usage or input error.")
 @click.option("--step-summary/--no-step-summary", default=True, show_default=True,
               help="Append a Markdown summary to $GITHUB_STEP_SUMMARY when it is set.")
 def gate(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected,
          deterministic, inconclusive_exit_code, step_summary) -> int:
     """Analyse LOGS and exit by verdict: 0 GO, 1 NO-GO, 3 INCONCLUSIVE."""
+    _check_output_first(output, logs, spec)
+    summary = _step_summary_path(step_summary)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                         deterministic)
+    summary_text = _step_summary_text(rep, summary)
     _emit(rep, fmt, output)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary and summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(rep.to_markdown() + "\n")
+    _append_step_summary(summary, summary_text)
     if fmt == "json" or output:
         click.echo(f"abkit gate: {rep.decision.upper()}", err=True)
     return {"go": ExitCode.GO, "no-go": ExitCode.NO_GO}.get(
-        rep.decision, inconclusive_exit_code
+        rep.decision, int(inconclusive_exit_code)
     )
 
 
@@ -163,8 +232,12 @@ def simulate_ab(output, users, per_request, seed, scenario) -> int:
     from .datasets import make_ab_log, write_log
 
     df = make_ab_log(n_users=users, seed=seed, per_request=per_request, scenario=scenario)
+    from .core.outputs import atomic_path
+
     try:
-        write_log(df, output)
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(output) as tmp:  # a crash leaves no half-written log
+            write_log(df, tmp)
     except (ValueError, OSError) as e:
         raise AbkitError(f"cannot write {output}: {e}",
                          "use a .csv, .tsv, .parquet or .jsonl name (optionally + .gz) in an "

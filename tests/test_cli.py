@@ -57,6 +57,11 @@ def test_gate_inconclusive_and_its_mapping(capsys, tmp_path):
     assert run(capsys, "gate", str(p), "--spec", SPEC)[0] == 3
     assert run(capsys, "gate", str(p), "--spec", SPEC, "--inconclusive-exit-code", "0")[0] == 0
     assert run(capsys, "gate", str(p), "--spec", SPEC, "--inconclusive-exit-code", "1")[0] == 1
+    # 2 means a usage error, 4 an internal one: a verdict can never be mistaken for them
+    for code in ("2", "4", "-1"):
+        rc, out, err = run(capsys, "gate", str(p), "--spec", SPEC, "--inconclusive-exit-code",
+                           code)
+        assert rc == 2 and "'0', '1', '3'" in err and out == ""
 
 
 def test_output_file_and_step_summary(capsys, tmp_path, monkeypatch):

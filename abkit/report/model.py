@@ -50,15 +50,43 @@ class ReportExports(ABC):
 
         return render_html(self.to_dict(), plots=plots)
 
-    def save_html(self, path_or_file: Any, *, plots: bool = True) -> None:
-        """Write :meth:`to_html` to a path or a writable text file object."""
-        text = self.to_html(plots=plots)
-        if hasattr(path_or_file, "write"):
-            path_or_file.write(text)
-        else:
-            from pathlib import Path
+    def input_paths(self) -> list[tuple[str, str]]:
+        """``(what, path)`` for every file this report was made from: the log files, the
+        spec file and the files the spec names (a shadow spec's labels, CloudWatch export
+        and endpoint config). Nothing abkit writes may be one of them."""
+        from ..core.outputs import expand_inputs
 
-            Path(path_or_file).write_text(text, encoding="utf-8")
+        out = [("log file", str(f)) for f in (self.to_dict().get("input") or {}).get("files",
+                                                                                   ())]
+        spec = getattr(self, "spec", None)
+        if getattr(spec, "source", None):
+            out.append(("spec file", str(spec.source)))  # type: ignore[union-attr]
+        sh = getattr(spec, "shadow", None)
+        if sh is not None:
+            if sh.labels:
+                out += [("labels file", str(f)) for f in expand_inputs([sh.path(sh.labels)])]
+            if sh.cloudwatch:
+                prefix = str(sh.path(sh.cloudwatch))
+                out += [("CloudWatch export", prefix + end)
+                        for end in ("_results.json", "_queries.json")]
+            if sh.endpoint_config:
+                out.append(("endpoint config", str(sh.path(sh.endpoint_config))))
+        return out
+
+    def save_html(self, path_or_file: Any, *, plots: bool = True) -> None:
+        """Write :meth:`to_html` to a path or a writable text file object.
+
+        A path is written atomically (a crash leaves the old file, not half a page), and
+        one of the report's inputs (:meth:`input_paths`) is refused with
+        :class:`~abkit.errors.InputError`.
+        """
+        if hasattr(path_or_file, "write"):
+            path_or_file.write(self.to_html(plots=plots))
+            return
+        from ..core.outputs import check_output, write_text_atomic
+
+        check_output(path_or_file, self.input_paths(), option="save_html")
+        write_text_atomic(path_or_file, self.to_html(plots=plots))
 
     def _repr_html_(self) -> str:
         from .render import render_html_fragment
