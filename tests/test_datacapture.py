@@ -389,7 +389,7 @@ def test_errors_name_the_path(tmp_path):
         read_capture(tmp_path / "cap", endpoint="ep-c")
     with pytest.raises(InputError, match="no variant folder 'variant-shadow'") as e:
         read_capture(tmp_path / "cap" / "ep-a", variants=["live", "variant-shadow"])
-    assert "found: live" in e.value.message
+    assert "found: 'live' (1 file)" in e.value.message
     stray = write(tmp_path, "cap/ep-a/live/notes.jsonl", [rec("x")])
     with pytest.raises(InputError, match="not in the Data Capture layout") as e:
         read_capture(tmp_path / "cap" / "ep-a")

@@ -85,7 +85,7 @@ def test_unknown_control(tmp_path, capsys):
     path = tmp_path / "log.csv"
     path.write_text(HEADER + ROWS)
     rc = main(["report", str(path), "--control", "blue"])
-    assert rc == 2 and "control variant 'blue' not found" in capsys.readouterr().err
+    assert rc == 2 and "experiment.control label 'blue' has no usable rows" in capsys.readouterr().err
 
 
 def test_mixed_types_in_a_column_are_rejected_by_row(tmp_path, capsys):

@@ -91,16 +91,15 @@ def test_single_unit_arm_gives_diagnostic_not_crash(validate_report):
     assert rep.decision in ("inconclusive", "no-go")
 
 
-def test_empty_arm_in_design_fails_srm_and_is_diagnosed(ab_spec, validate_report):
+def test_empty_arm_in_design_is_a_usage_error(ab_spec):
+    # a declared label without rows cannot be told from a typo: exit 2, never an SRM NO-GO
+    # (issue #11; this was a NO-GO from the SRM before)
     df = make_ab_log(2000, seed=5, dirty=False)
     ab_spec["experiment"]["split"] = {"control": 1, "treatment": 1, "treatment_b": 1}
-    rep = abkit.analyze(df, ab_spec)
-    doc = validate_report(rep.to_dict())
-    assert rep.decision == "no-go" and not rep.srm.passed
-    empty = [c for c in doc["comparisons"] if c["treatment"] == "treatment_b"]
-    assert len(empty) == 4
-    assert all("EMPTY_ARM" in [d["code"] for d in c["diagnostics"]] for c in empty)
-    assert all(c["pvalue"] is None for c in empty)
+    with pytest.raises(InputError, match="experiment.split.treatment_b label 'treatment_b' "
+                       "has no usable rows") as e:
+        abkit.analyze(df, ab_spec)
+    assert "assignment is broken" in e.value.hint
 
 
 def test_three_arms_each_compared_with_control_and_holm_over_all(validate_report):
@@ -165,11 +164,11 @@ def test_no_spec_infers_and_says_so(data_dir, validate_report):
 
 def test_input_problems_are_input_errors(ab_spec):
     df = make_ab_log(300, seed=1, dirty=False)
-    with pytest.raises(InputError, match="only one variant"):
+    with pytest.raises(InputError, match="label .treatment. has no usable rows"):
         abkit.analyze(df[df.variant == "control"], ab_spec)
     ab_spec["experiment"].pop("split")
     ab_spec["experiment"]["control"] = "blue"
-    with pytest.raises(InputError, match="control variant 'blue' not found"):
+    with pytest.raises(InputError, match="control label 'blue' has no usable rows"):
         abkit.analyze(df, ab_spec)
     with pytest.raises(InputError, match="all 300 rows were rejected"):
         abkit.analyze(df.assign(revenue="x"), {**ab_spec, "experiment": {}})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.labels import check_labels
 from .datacapture import Accounting, _Counter
 from .pairing_ids import _need, _norm_ids, _where
 
@@ -25,13 +26,15 @@ class SplitLog:
 
 
 def split_generic(frame: pd.DataFrame, *, variant_column: str, id_column: str, live: str,
-                  candidate: str) -> SplitLog:
+                  candidate: str, where: str = "log") -> SplitLog:
     """Split one variant-tagged log (one row per request and variant) into live and shadow.
 
     Rows whose tag is empty are rejected as ``missing_variant``, rows tagged with anything
     but ``live`` or ``candidate`` as ``unknown_variant``; nothing else is filtered here
     (ids are checked by :func:`pair_shadow`, which takes ``id_column`` too). Tags compare
-    as stripped strings.
+    as stripped strings. A label typo (``live`` or ``candidate`` without rows, or most rows
+    with other labels) is an :class:`~abkit.errors.InputError` naming ``where``
+    (:func:`abkit.core.labels.check_labels`).
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
@@ -57,5 +60,9 @@ def split_generic(frame: pd.DataFrame, *, variant_column: str, id_column: str, l
         cnt.reject("unknown_variant", f"{_where(frame, i)}: variant {tags.iloc[i]!r} "
                    f"(unknown tags: {', '.join(others[:5])})", int(unknown.sum()))
     cnt.used = int(is_live.sum() + is_cand.sum())
+    check_labels(where, {"experiment.live": str(live), "experiment.candidate": str(candidate)},
+                 {str(live): int(is_live.sum()), str(candidate): int(is_cand.sum())},
+                 {str(k): int(n) for k, n in tags[unknown].value_counts().items()},
+                 len(frame))
     return SplitLog(frame[is_live].reset_index(drop=True),
                     frame[is_cand].reset_index(drop=True), cnt.freeze())

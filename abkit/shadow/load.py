@@ -150,7 +150,8 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
         else:
             frame, bad, ex, label = _generic_frame(items)
             split = split_generic(frame, variant_column=spec.variant_column,
-                                  id_column=sh.id_column, live=sh.live, candidate=sh.candidate)
+                                  id_column=sh.id_column, live=sh.live, candidate=sh.candidate,
+                                  where=label)
             live, shadow = split.live, split.shadow
             read = len(frame) + bad
             _merge(rejected, {"unparseable_line": bad})

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from ..core.accounting import check_rows
+from ..core.labels import check_labels
 from ..errors import InputError
 
 __all__ = ["OPTION_NAMES", "Overrides", "REGISTRY", "RawInput", "ReaderResult", "ReaderStrategy",
@@ -140,8 +141,24 @@ class Strategy(ABC):
         """The reduced statistics and the row accounting (default: the source's engine)."""
         return source.reduce(plan)
 
+    def labels(self, spec: Any) -> dict[str, str]:
+        """The variant labels the spec names, by spec key (default: ``experiment.control``
+        and the split's keys)."""
+        out = {"experiment.control": spec.control} if spec.control is not None else {}
+        for k in spec.split or {}:
+            if k != spec.control:
+                out[f"experiment.split.{k}"] = k
+        return out
+
+    def label_rows(self, reduced: Any) -> dict[str, int]:
+        """The usable rows per variant label (default: ``reduced.units``)."""
+        return dict(reduced.units)
+
     def check(self, spec: Any, source: Any, reduced: Any) -> None:
-        """The accounting's hard stops (no rows, all rows rejected, on_rejected = fail)."""
+        """The accounting's hard stops: a label typo (a declared label without rows, or most
+        rows with undeclared labels), no rows, all rows rejected, on_rejected = fail."""
+        check_labels(source.label, self.labels(spec), self.label_rows(reduced),
+                     reduced.unknown_variants, reduced.rows_read)
         check_rows(source.label, reduced.rows_read, reduced.rows_used, reduced.rejected,
                    spec.on_rejected, self.check_hint)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..core.columns import metric_columns, require_columns
 from ..core.verdict import Verdict
 from ..engine.rows import Rows, RowsPlan
@@ -33,6 +35,15 @@ class BlueGreenStrategy(Strategy):
         binary = tuple(dict.fromkeys(m.column for m in spec.metrics if m.kind == "proportion"))
         return RowsPlan(RowRules(spec.variant_column, (bg.blue, bg.green), columns=cols,
                                  binary=binary, timestamp_column=bg.timestamp_column))
+
+    def labels(self, spec: ExperimentSpec) -> dict[str, str]:
+        bg = spec.bluegreen
+        assert bg is not None
+        return {"experiment.blue": bg.blue, "experiment.green": bg.green}
+
+    def label_rows(self, reduced: Rows) -> dict[str, int]:
+        labels, counts = np.unique(reduced.variant.astype(str), return_counts=True)
+        return {str(k): int(n) for k, n in zip(labels, counts)}
 
     def test(self, spec: ExperimentSpec, source: Any, plan: RowsPlan, reduced: Rows) -> Any:
         from ..bluegreen import analyze_bluegreen

@@ -45,6 +45,17 @@ class RolloutStrategy(Strategy):
         require_columns(source.label, source.columns(), wanted)
         return build_rollout_plan(spec)
 
+    def labels(self, spec: ExperimentSpec) -> dict[str, str]:
+        return {"experiment.control": spec.control,  # type: ignore[dict-item]
+                "experiment.candidate": spec.rollout.candidate}  # type: ignore[union-attr]
+
+    def label_rows(self, reduced: Reduction) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for per in reduced.cells.values():
+            for v, vec in per.items():
+                out[v] = out.get(v, 0) + int(vec[0])
+        return out
+
     def test(self, spec: ExperimentSpec, source: Any, plan: RolloutPlan,
              reduced: Reduction) -> SequentialGate:
         return replay_looks(reduced, spec)

@@ -109,10 +109,18 @@ def read_capture(
     if variants is not None:
         missing = [v for v in variants if v not in found]
         if missing:
+            from ...core.labels import closest_label
+
+            counts = {v: sum(1 for f in files if f.names[1] == v) for v in found}
+            match = closest_label(missing[0], [v for v in found if v not in variants])
             raise InputError(
-                f"{root} has no variant folder {', '.join(map(repr, missing))} (found: "
-                f"{', '.join(found) or 'none'})",
-                "check the variant names (they are the folders below the endpoint folder)")
+                f"{root} has no variant folder {', '.join(map(repr, missing))}"
+                + (f"; did you mean {match!r}?" if match else "") + " (found: "
+                + (", ".join(f"{v!r} ({n:,} file{'s' if n != 1 else ''})"
+                             for v, n in counts.items()) or "none") + ")",
+                (f"write {match!r} in the spec (experiment.live / experiment.candidate)"
+                 if match else "check the variant names") +
+                "; the variants are the folders below the endpoint folder")
         files = [f for f in files if f.names[1] in set(variants)]
 
     counters: dict[str, _Counter] = {}
