@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import click
 
+from .core.sanitize import plain
 from .errors import AbkitError, ExitCode
 
 FORMATS = ("text", "json", "markdown", "html")
@@ -64,7 +65,7 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
 
 
 def _warn(message: str) -> None:
-    click.echo(f"abkit: warning: {message}", err=True)
+    click.echo(f"abkit: warning: {plain(message)}", err=True)
 
 
 def _check_output_first(output: str | None, logs: Sequence[str], spec: str | None) -> None:
@@ -98,7 +99,8 @@ def _emit(report: Any, fmt: str, output: str | None) -> None:
         except OSError as e:
             raise AbkitError(f"cannot write {output}: {e.strerror or e}",
                              "check that the folder exists and is writable") from None
-        click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {output}", err=True)
+        click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {plain(output)}",
+                   err=True)
     else:
         click.echo(render(), nl=False)
 
@@ -207,8 +209,8 @@ def validate_spec(spec) -> int:
     from .spec import load_spec
 
     sp = load_spec(spec)
-    click.echo(f"{spec}: valid {sp.strategy} spec, {len(sp.metrics)} metrics "
-               f"({', '.join(f'{m.name} [{m.role}]' for m in sp.metrics)})")
+    click.echo(plain(f"{spec}: valid {sp.strategy} spec, {len(sp.metrics)} metrics "
+                     f"({', '.join(f'{m.name} [{m.role}]' for m in sp.metrics)})"))
     return ExitCode.GO
 
 
@@ -242,7 +244,7 @@ def simulate_ab(output, users, per_request, seed, scenario) -> int:
         raise AbkitError(f"cannot write {output}: {e}",
                          "use a .csv, .tsv, .parquet or .jsonl name (optionally + .gz) in an "
                          "existing folder") from None
-    click.echo(f"wrote {len(df):,} rows to {output}", err=True)
+    click.echo(f"wrote {len(df):,} rows to {plain(output)}", err=True)
     return ExitCode.GO
 
 
@@ -257,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.ClickException as e:
+        e.message = plain(e.message)
         e.show()
         return int(ExitCode.USAGE)
     except click.exceptions.Abort:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from .core.sanitize import plain
+
 __all__ = ["AbkitError", "ExitCode", "InputError", "RejectedRowsError", "SpecError"]
 
 
@@ -32,7 +34,12 @@ class AbkitError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+        """The message as printed on stderr: ``message`` and ``hint`` quote names and values
+        from logs and specs, so each goes through :func:`~abkit.core.sanitize.plain` (control
+        and bidi characters shown as escapes; the only line break is abkit's own, before the
+        hint). ``self.message`` and ``self.hint`` stay raw."""
+        msg = plain(self.message)
+        return msg if not self.hint else f"{msg}\n  hint: {plain(self.hint)}"
 
 
 class SpecError(AbkitError):

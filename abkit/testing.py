@@ -69,12 +69,13 @@ def _as_report(report_or_data: Any, spec: Any, kwargs: dict) -> Report:
 
 
 def _failure(report: Report, headline: str, rows: list | None = None) -> AssertionError:
+    from .core.sanitize import plain
     from .report.render import comparison_rows, text_table
 
     doc = report.to_dict()
-    lines = [headline, f"decision: {report.decision.upper()}"]
-    lines += [f"  - {r}" for r in report.reasons]
-    table = comparison_rows(doc)
+    lines = [plain(headline), f"decision: {report.decision.upper()}"]
+    lines += [f"  - {plain(r)}" for r in report.reasons]
+    table = [[plain(str(c)) for c in row] for row in comparison_rows(doc)]
     if rows is not None:
         table = [table[i] for i in rows]
     lines += text_table(table, indent="  ", rule=False)

@@ -1,10 +1,18 @@
-"""Render a report dict (``Report.to_dict()``) as terminal text, Markdown or an HTML fragment."""
+"""Render a report dict (``Report.to_dict()``) as terminal text, Markdown or an HTML fragment.
+
+Names and values in the report come from logs and specs, so every final line or cell goes
+through :mod:`abkit.core.sanitize` once: :func:`~abkit.core.sanitize.plain` in text,
+:func:`~abkit.core.sanitize.markdown` in Markdown. The line builders (``comparison_rows``,
+``shadow_lines``, ...) return raw strings, for the HTML report escapes them itself.
+"""
 
 from __future__ import annotations
 
 import html
 from typing import Any
 
+from ..core.sanitize import markdown as _md
+from ..core.sanitize import plain
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
@@ -124,7 +132,7 @@ def timeline_rows(doc: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 def _timeline_text(doc: dict[str, Any]) -> list[str]:
     head, rows = timeline_rows(doc)
-    table = [head] + rows
+    table = [[plain(c) for c in r] for r in [head] + rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     n = len(doc["timeline"])
     k = doc.get("decided_at_look")
@@ -276,7 +284,7 @@ def render_text(doc: dict[str, Any]) -> str:
     for w in doc["warnings"]:
         out.append(f"warning: {w}")
     out.append("")
-    out += text_table(comparison_rows(doc))
+    out += text_table([[plain(c) for c in r] for r in comparison_rows(doc)])
     st = doc["settings"]
     out.append("")
     if doc.get("bluegreen") is not None:
@@ -288,7 +296,7 @@ def render_text(doc: dict[str, Any]) -> str:
         out.append(f"alpha {st['alpha']:g}, {st['confidence_level']:.0%} CIs; differences are "
                    "candidate - live on the same requests; margins are absolute (latency: "
                    "relative)")
-        return "\n".join(out) + "\n"
+        return _text_lines(out)
     if doc.get("timeline") is not None:
         out += _timeline_text(doc)
         out.append("")
@@ -297,54 +305,61 @@ def render_text(doc: dict[str, Any]) -> str:
             f"sequences; rollback tests one-sided at {st['alpha_rollback']:.3g} "
             f"(Bonferroni over gating metrics); effects are candidate - control"
         )
-        return "\n".join(out) + "\n"
+        return _text_lines(out)
     out.append(
         f"alpha {st['alpha']:g}, {st['confidence_level']:.0%} CIs, correction "
         f"{st['correction']}; effects are treatment - control"
     )
-    return "\n".join(out) + "\n"
+    return _text_lines(out)
 
 
-def _md_escape(s: str) -> str:
-    return html.escape(s, quote=False).replace("|", "\\|")
+def _text_lines(lines: list[str]) -> str:
+    """The text report: each line through :func:`plain` (idempotent, so the table cells
+    sanitised before alignment stay as they are), so no name can start a line of its own."""
+    return "\n".join(plain(line) for line in lines) + "\n"
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(_md(c) for c in cells) + " |"
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     """Markdown for pull-request comments and ``$GITHUB_STEP_SUMMARY``."""
     icon = {"go": "✅", "no-go": "❌", "inconclusive": "⚠️"}[doc["decision"]]
-    out = [f"### {icon} abkit {doc['strategy']}: **{_BADGE[doc['decision']]}**", ""]
-    out += [f"- {_md_escape(r)}" for r in doc["reasons"]]
-    out += [f"- ⚠️ {_md_escape(w)}" for w in doc["warnings"]]
+    out = [f"### {icon} abkit {_md(doc['strategy'])}: **{_BADGE[doc['decision']]}**", ""]
+    out += [f"- {_md(r)}" for r in doc["reasons"]]
+    out += [f"- ⚠️ {_md(w)}" for w in doc["warnings"]]
     out.append("")
-    out.append("| " + " | ".join(_HEAD) + " |")
+    out.append(_md_row(_HEAD))
     out.append("|" + "---|" * len(_HEAD))
-    for r in comparison_rows(doc):
-        out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
+    out += [_md_row(r) for r in comparison_rows(doc)]
     out.append("")
     if doc.get("shadow") is not None:
-        out += [f"- {_md_escape(line)}" for line in shadow_lines(doc)]
+        out += [f"- {_md(line)}" for line in shadow_lines(doc)]
         out.append("")
     if doc.get("bluegreen") is not None:
-        out += [f"- {_md_escape(line)}" for line in bluegreen_lines(doc)]
+        out += [f"- {_md(line)}" for line in bluegreen_lines(doc)]
         out.append("")
     if doc.get("timeline") is not None:
         head, rows = timeline_rows(doc)
         out.append("<details><summary>timeline</summary>")
         out.append("")
-        out.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
+        out.append(_md_row(head))
         out.append("|" + "---|" * len(head))
-        for r in rows:
-            out.append("| " + " | ".join(_md_escape(c) for c in r) + " |")
+        out += [_md_row(r) for r in rows]
         out.append("")
         out.append("</details>")
         out.append("")
-    out += [f"<sub>{_md_escape(line.strip())}</sub><br>" for line in _data_lines(doc)]
+    out += [f"<sub>{_md(line.strip())}</sub><br>" for line in _data_lines(doc)]
     return "\n".join(out) + "\n"
 
 
 def render_html_fragment(doc: dict[str, Any]) -> str:
-    """A small escaped HTML table for notebooks (``_repr_html_``)."""
-    e = html.escape
+    """A small escaped HTML table for notebooks (``_repr_html_``); control and bidi
+    characters shown as escapes (:func:`plain`), as in the text report."""
+    def e(x: str) -> str:
+        return html.escape(plain(x))
+
     colour = {"go": "#1a7f37", "no-go": "#cf222e", "inconclusive": "#9a6700"}[doc["decision"]]
     parts = [
         f'<div class="abkit-report"><p><strong style="color:{colour}">'
