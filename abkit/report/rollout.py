@@ -122,7 +122,8 @@ class RolloutReport(ReportExports):
             rows = sum(float(vec[0]) for vec in per.values())
             exp_c += rows * ro.schedule.steps[step][1]
         share_c = exp_c / total if total else ro.schedule.steps[0][1]
-        srm_p = k.srm_pvalue if k else None
+        # the split check describes the whole replay: its running p-value at the last look
+        srm_p = self.looks[-1].srm_pvalue if self.looks else None
         level = 1.0 - spec.alpha
         comps = [r.to_dict() for r in self.verdict.rows]  # type: ignore[union-attr]
         return {

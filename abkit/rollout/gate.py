@@ -12,12 +12,21 @@ Decision at each look (documented in the README):
   ``guardrail`` or ``primary``) has *regressed*: its one-sided anytime-valid lower bound of
   the harm is above 0, at level ``alpha / m`` for ``m`` gating metrics (Bonferroni, so the
   chance of ever rolling back a candidate that is not worse is at most ``alpha``);
-* ``go`` (promote) when every gating metric is shown *non-inferior* (one-sided upper bound
+* ``step-passed`` when every gating metric is shown *non-inferior* (one-sided upper bound
   of the harm below ``margin x |baseline|``, level ``alpha`` each: an intersection-union
   test needs no adjustment), the candidate has ``min_samples`` rows and ``min_duration``
-  has passed;
-* ``inconclusive`` (keep going) otherwise. The first look that is not inconclusive decides;
-  the decision stands for the rest of the replay.
+  (time covered by data in both variants) has passed, but the schedule has not yet reached
+  its final shift to 100 % (the end of the last step that still has both variants; for a
+  CANARY schedule the end of its wait). A passed step is reported, and does not promote;
+* ``go`` (promote) for the same evidence at or after the final shift, or, with a fixed split
+  (no schedule), as soon as it holds;
+* ``inconclusive`` (keep going) otherwise.
+
+The standing decision after a look is NO-GO if any look so far signalled ``no-go`` (a
+rollback at any look is the decision, whether a step passed or a promotion came before it:
+the rollback tests run over every look), else GO if any look signalled ``go``, else
+INCONCLUSIVE. :attr:`SequentialGate.decided` is the look that decided: the first rollback,
+or else the first promotion.
 
 The per-metric running statistics are in :mod:`abkit.rollout.gate_metrics`, the
 :class:`Look` / :class:`MetricLook` records in :mod:`abkit.rollout.looks` (re-exported here).
@@ -66,7 +75,28 @@ class SequentialGate:
         self.cells_now: dict = {}
         self.exceed_now: dict = {}
         self.no_split = 0
-        self.decided: Look | None = None
+        self.covered_windows = 0  # look windows with rows of both variants (comparative)
+        self.rolled_back: Look | None = None
+        self.promoted: Look | None = None
+
+    @property
+    def decided(self) -> Look | None:
+        """The look that decided: the first rollback, else the first promotion."""
+        return self.rolled_back or self.promoted
+
+    @property
+    def final_shift(self) -> float | None:
+        """Seconds after the start at which the schedule moves all traffic to the candidate
+        (None for a fixed split: no schedule to complete)."""
+        steps = self.plan.schedule.steps
+        if len(steps) == 1 and steps[0][1] < 1.0:
+            return None
+        return next((s for s, share in steps if share >= 1.0), steps[-1][0])
+
+    @property
+    def covered(self) -> float:
+        """Seconds covered by data in both variants (look windows with rows of each)."""
+        return self.covered_windows * self.spec.rollout.look_every  # type: ignore[union-attr]
 
     def _share(self, step: int) -> float:
         return self.plan.schedule.steps[step][1]
@@ -99,6 +129,10 @@ class SequentialGate:
         if thresholds:
             self.thresholds.update(thresholds)
         step = self._add_cells(cells, exceed)
+        both = {v for key, per in cells.items() if 0.0 < self._share(key[1]) < 1.0
+                for v, vec in per.items() if vec[0] > 0}
+        if {self.control, self.candidate} <= both:
+            self.covered_windows += 1
         for mt in self.metrics:
             mt.close_look()
         look = self._evaluate(window, step)
@@ -132,23 +166,32 @@ class SequentialGate:
             if self.n[self.candidate] < ro.min_samples:  # type: ignore[union-attr]
                 short.append(f"{self.candidate} has {self.n[self.candidate]:,} of "
                              f"min_samples {ro.min_samples:,} rows")  # type: ignore[union-attr]
-            if elapsed < ro.min_duration:  # type: ignore[union-attr]
-                short.append(f"{elapsed:.0f} s of min_duration {ro.min_duration:.0f} s")  # type: ignore[union-attr]
+            if self.covered < ro.min_duration:  # type: ignore[union-attr]
+                short.append(f"{self.covered:.0f} s covered by data in both variants of "
+                             f"min_duration {ro.min_duration:.0f} s")  # type: ignore[union-attr]
+            final = self.final_shift
             if not missing and not short:
-                signal = "go"
                 reasons = [f"{r.metric} non-inferior: harm upper bound {r.harm_upper:.4g} < "
                            f"margin {r.margin_abs:.4g}" for r in gating]
+                if final is not None and elapsed < final - 1e-9:
+                    signal = "step-passed"
+                    reasons.insert(0, f"step {step + 1} passed; promotion waits for the "
+                                      f"schedule's final shift, {final - elapsed:.0f} s on")
+                else:
+                    signal = "go"
             else:
                 signal = "inconclusive"
                 if missing:
                     reasons.append("not yet shown non-inferior: " + ", ".join(missing))
                 reasons += short
-        if self.decided is None and signal != "inconclusive":
-            decision = signal
-        else:
-            decision = self.decided.decision if self.decided else "inconclusive"
+        rolled_back = self.rolled_back is not None or signal == "no-go"
+        promoted = self.promoted is not None or signal == "go"
+        decision = "no-go" if rolled_back else "go" if promoted else "inconclusive"
         look = Look(len(self.looks) + 1, window, end, elapsed, step, share, dict(self.n),
-                    signal, decision, tuple(reasons), tuple(results), srm_p, self.no_split)
-        if self.decided is None and signal != "inconclusive":
-            self.decided = look
+                    signal, decision, tuple(reasons), tuple(results), srm_p, self.no_split,
+                    self.covered)
+        if signal == "no-go" and self.rolled_back is None:
+            self.rolled_back = look
+        if signal == "go" and self.promoted is None:
+            self.promoted = look
         return look

@@ -221,26 +221,45 @@ class _CountMetric:
 
 
 class _SRM:
-    """Sequential sample-ratio check against the schedule's share in each cell."""
+    """Sequential sample-ratio check against the schedule's share, one e-process per step.
+
+    Each schedule step gets its own :class:`~abkit.stats.mixture.SequentialSRM` (started at
+    1 when the step starts), and the evidence is their product: with the step boundaries
+    fixed in advance by the schedule, the product is a test supermartingale under the null
+    (only the running step's factor moves at a bucket), so ``1 / max product`` is an
+    anytime-valid p-value. A share change is then judged on the new step's rows alone,
+    not pooled with (and pinned by) the on-schedule rows of earlier steps."""
 
     def __init__(self, gate: SequentialGate) -> None:
-        from ..stats.mixture import SequentialSRM
-
         self.g = gate
-        self.state = SequentialSRM((gate.control, gate.candidate))
+        self.steps: dict[int, object] = {}
+        self.log_e: dict[int, float | None] = {}  # None: infinite (UNEXPECTED_UNITS)
+        self.dirty: set[int] = set()
         self.min_p = 1.0
 
     def add(self, key: CellKey, share: float) -> None:
+        from ..stats.mixture import SequentialSRM
+
         g = self.g
         if not 0.0 < share < 1.0:
             return  # the schedule sends everything one way: no split to check
         per = g.cells_now.get(key, {})
         counts = {v: int(per[v][0]) if v in per else 0 for v in (g.control, g.candidate)}
-        self.state = self.state.update(counts, {g.control: 1.0 - share, g.candidate: share})
+        step = key[1]
+        state = self.steps.get(step) or SequentialSRM((g.control, g.candidate))
+        self.steps[step] = state.update(counts, {g.control: 1.0 - share, g.candidate: share})
+        self.dirty.add(step)
 
     def pvalue(self) -> float | None:
-        if not self.state.buckets:
+        if not self.steps:
             return None
-        p = self.state.test(self.g.spec.srm_threshold).pvalue
+        for step in self.dirty:
+            self.log_e[step] = self.steps[step].test(  # type: ignore[attr-defined]
+                self.g.spec.srm_threshold).log_evalue
+        self.dirty.clear()
+        if any(v is None for v in self.log_e.values()):
+            p = 0.0
+        else:
+            p = math.exp(min(-sum(self.log_e.values()), 0.0))  # type: ignore[arg-type]
         self.min_p = min(self.min_p, p)
         return self.min_p

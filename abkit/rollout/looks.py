@@ -99,12 +99,14 @@ class Look:
     step: int  # 0-based schedule step in force at the window's end (last data)
     share: float  # the candidate's intended share then
     n: dict[str, int]
-    signal: str  # this look's own verdict
-    decision: str  # the standing decision (first decisive signal, kept)
+    signal: str  # this look's own verdict: go, no-go, step-passed or inconclusive
+    decision: str  # the standing decision (no-go if any look rolled back, else go if any
+    # look promoted, else inconclusive)
     reasons: tuple[str, ...]
     metrics: tuple[MetricLook, ...]
     srm_pvalue: float | None
     no_split_rows: int = 0  # rows in cells where the schedule sends all traffic one way
+    covered: float = 0.0  # seconds covered by data in both variants so far
 
 
 def _f(x: float | None) -> float | None:

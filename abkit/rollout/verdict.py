@@ -34,17 +34,27 @@ def summary(spec: ExperimentSpec, gate: SequentialGate, decision: str) -> str:
         return f"roll back: the rollout would have stopped at {where}"
     if decision == "go":
         return f"promote: every gating metric shown non-inferior at {where}"
-    return f"keep going: no decision after {len(gate.looks)} looks; last {where}"
+    passed = sorted({x.step + 1 for x in gate.looks if x.signal == "step-passed"})
+    steps = (f"; step{'s' if len(passed) > 1 else ''} {', '.join(map(str, passed))} passed"
+             if passed else "")
+    return (f"no decision yet after {len(gate.looks)} look{'s' if len(gate.looks) != 1 else ''}"
+            f"{steps}; last {where}")
 
 
 def rollout_verdict(spec: ExperimentSpec, gate: SequentialGate) -> Verdict:
-    """The replay's verdict (see the module docstring)."""
+    """The replay's verdict (see the module docstring): NO-GO if any look rolled back, GO if
+    a look promoted, else INCONCLUSIVE with what would settle it."""
+    from .settle import what_would_settle
+
     k = reporting_look(gate)
     if k is None:
         return Verdict("inconclusive", ("no look has data",))
-    decision = gate.decided.decision if gate.decided else "inconclusive"
+    decision = "no-go" if gate.rolled_back else "go" if gate.promoted else "inconclusive"
     ro = spec.rollout
     assert ro is not None
     rows = tuple(m.to_row(str(spec.control), ro.candidate, 1.0 - spec.alpha)
                  for m in k.metrics)
-    return Verdict(decision, (summary(spec, gate, decision),) + tuple(k.reasons), rows)
+    reasons = (summary(spec, gate, decision),) + tuple(k.reasons)
+    if decision == "inconclusive":
+        reasons += tuple("to promote: " + r for r in what_would_settle(gate, k))
+    return Verdict(decision, reasons, rows)
