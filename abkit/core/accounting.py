@@ -32,8 +32,11 @@ REASONS: dict[str, str] = {
     "non_finite_value": "a metric column is NaN or infinite",
     "not_binary": "a proportion column is not 0 or 1",
     "missing_timestamp": "the timestamp column is null or empty",
-    "bad_timestamp": "the timestamp is neither ISO 8601 text nor epoch seconds/milliseconds "
+    "bad_timestamp": "the timestamp is neither ISO 8601 text nor an epoch number "
     "(for capture records: inferenceTime is not an ISO 8601 time)",
+    "timestamp_out_of_range": "the timestamp is far from the rest of the log (more than a "
+    "year from the column's median time, or more than a day after the current clock; an "
+    "epoch number in another unit than the column's lands there too)",
     "negative_count": "a count column is negative",
     "before_start": "the timestamp is before the rollout's start",
     "unit_in_multiple_variants": "the unit's usable rows appear in more than one variant "

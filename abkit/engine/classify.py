@@ -6,8 +6,9 @@ Each engine compiles the same rules: pandas here (:func:`classify`), DuckDB in
 reason that applies, in this order:
 
 ``missing_variant``, ``unknown_variant`` (when the variants are declared),
-``missing_unit_id`` (with a unit column), ``missing_timestamp``, ``bad_timestamp`` (with a
-timestamp column), ``missing_value``, ``non_numeric_value``, ``non_finite_value`` (each
+``missing_unit_id`` (with a unit column), ``missing_timestamp``, ``bad_timestamp``,
+``timestamp_out_of_range`` (with a timestamp column; :mod:`abkit.engine.timestamps`),
+``missing_value``, ``non_numeric_value``, ``non_finite_value`` (each
 over all value columns before the next), ``not_binary``, ``negative_count``,
 ``before_start`` (with an origin). A reader can reject a line before any of these
 (``unparseable_line``).
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .rules import RowRules
+from .timestamps import rules_from_seconds, seconds
 
 __all__ = ["Classified", "RowRules", "classify", "label_series", "numeric_series",
            "parse_times"]
@@ -72,31 +74,15 @@ def numeric_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return missing, value.where(~missing)
 
 
-def parse_times(s: pd.Series) -> pd.Series:
+def parse_times(s: pd.Series, scale: float | None = None) -> pd.Series:
     """Epoch seconds (float, NaN where unparseable) from timestamps as pandas holds them.
 
-    Datetimes (naive = UTC) directly; numbers are epoch seconds, or epoch milliseconds when
-    above 1e11 (no second count is that large before the year 5000); text is tried as a
-    number first, then as ISO 8601 (``2026-11-20T10:00:00Z``, offsets honoured).
+    Datetimes (naive = UTC) directly; ISO 8601 text (``2026-11-20T10:00:00Z``, offsets
+    honoured) as times, never rescaled; numbers (and numeric text) as epoch numbers in one
+    unit for the whole column, ``scale`` (decided from the column when None; see
+    :mod:`abkit.engine.timestamps`).
     """
-    if pd.api.types.is_datetime64_any_dtype(s):
-        t = pd.to_datetime(s, utc=True)
-        out = (t - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-        return out.astype("float64")
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        x = s.astype("float64")
-    else:
-        text = s.astype(object).where(s.notna(), None).map(
-            lambda v: None if v is None else str(v).strip())
-        x = pd.to_numeric(text, errors="coerce").astype("float64")
-        rest = x.isna() & text.notna() & (text != "")
-        if rest.any():
-            iso = pd.to_datetime(text[rest], utc=True, errors="coerce", format="ISO8601")
-            secs = (iso - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-            x = x.copy()
-            x[rest] = secs.astype("float64")
-    x = x.where(np.isfinite(x))
-    return x.where(x.abs() <= 1e11, x / 1000.0)
+    return seconds(s, scale)[0]
 
 
 def _is_missing(s: pd.Series) -> pd.Series:
@@ -112,7 +98,10 @@ def classify(df: pd.DataFrame, rules: RowRules) -> Classified:
     v = label_series(df[rules.variant_column])
     u = label_series(df[rules.unit_column]) if rules.unit_column else None
     traw = df[rules.timestamp_column] if rules.timestamp_column else None
-    t = parse_times(traw) if traw is not None else None
+    t = window = None
+    if traw is not None:
+        t, scale = seconds(traw, rules.time.scale if rules.time else None)
+        window = rules.time or rules_from_seconds(t.to_numpy(dtype=float), scale)
     parsed = {c: numeric_series(df[c]) for c in rules.columns}
     variants = list(rules.variants or ())
 
@@ -127,6 +116,8 @@ def classify(df: pd.DataFrame, rules: RowRules) -> Classified:
             return _is_missing(traw)  # type: ignore[arg-type]
         if code == "bad_timestamp":
             return t.isna()  # type: ignore[union-attr]
+        if code == "timestamp_out_of_range":
+            return (t < window.low) | (t > window.high)  # type: ignore[operator,union-attr]
         if code == "before_start":
             return t < rules.origin  # type: ignore[operator]
         missing, x = parsed[col]  # type: ignore[index]

@@ -8,10 +8,12 @@ the pandas compilation :func:`abkit.engine.classify.classify`.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .rules import RowRules
 from .duckdb_files import _NUMERIC_TYPES, ql
+from .timestamps import TimeRules, time_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from .duckdb_engine import DuckDBLogs
@@ -22,23 +24,32 @@ _TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
                "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
 
 
-def time_exprs(logs: DuckDBLogs, col: str) -> tuple[str, str]:
+def time_exprs(logs: DuckDBLogs, col: str, scale: float) -> tuple[str, str]:
     """(is-missing, epoch seconds or NULL) SQL for a timestamp column; the rules of
-    :func:`abkit.engine.classify.parse_times`."""
+    :func:`abkit.engine.classify.parse_times` (numbers times the column's ``scale``, ISO
+    text as a time)."""
     t = logs.types().get(col, "VARCHAR").upper()
     src = logs.text(col)
     if logs.source.format != "jsonl" and (t in _TIME_TYPES or t.startswith("TIMESTAMP")):
         return f"({src} IS NULL)", f"epoch(CAST({src} AS TIMESTAMPTZ))"
     if logs.source.format != "jsonl" and (t in _NUMERIC_TYPES or t.startswith("DECIMAL")):
-        x = f"CAST({src} AS DOUBLE)"
+        x = f"(CAST({src} AS DOUBLE) * {scale!r})"
         missing = f"({src} IS NULL)"
     else:
         s = f"trim(CAST({src} AS VARCHAR))"
         missing = f"({src} IS NULL OR {s} = '')"
-        x = f"coalesce(TRY_CAST({s} AS DOUBLE), epoch(TRY_CAST({s} AS TIMESTAMPTZ)))"
-    value = (f"(CASE WHEN isfinite({x}) THEN CASE WHEN abs({x}) > 1e11 THEN {x} / 1000.0 "
-             f"ELSE {x} END END)")
-    return missing, value
+        x = (f"coalesce(TRY_CAST({s} AS DOUBLE) * {scale!r}, "
+             f"epoch(TRY_CAST({s} AS TIMESTAMPTZ)))")
+    return missing, f"(CASE WHEN isfinite({x}) THEN {x} END)"
+
+
+def _out_of_range(time: TimeRules) -> str:
+    parts = []
+    if math.isfinite(time.low):
+        parts.append(f"_t < {time.low!r}")
+    if math.isfinite(time.high):
+        parts.append(f"_t > {time.high!r}")
+    return " OR ".join(parts) or "false"
 
 
 def value_aliases(rules: RowRules) -> dict[str, str]:
@@ -53,8 +64,11 @@ def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = T
     xs = value_aliases(rules)
     ms = {c: f"_m{i}" for i, c in enumerate(rules.columns)}
     select = [f"{logs.label_expr(rules.variant_column)} AS _v"]
+    time = rules.time
     if rules.timestamp_column:
-        tmiss, tval = time_exprs(logs, rules.timestamp_column)
+        if time is None:  # not decided by the plan: from the engine's sample
+            time = time_rules(logs.sample()[rules.timestamp_column])
+        tmiss, tval = time_exprs(logs, rules.timestamp_column, time.scale)
         select += [f"{tmiss} AS _tm", f"{tval} AS _t"]
     if rules.unit_column:
         select.append(f"{logs.label_expr(rules.unit_column)} AS _u")
@@ -76,6 +90,8 @@ def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = T
             return "_tm"
         if code == "bad_timestamp":
             return "_t IS NULL"
+        if code == "timestamp_out_of_range":
+            return _out_of_range(time)  # type: ignore[arg-type]
         if code == "before_start":
             return f"_t < {rules.origin!r}"
         x = xs[col]  # type: ignore[index]

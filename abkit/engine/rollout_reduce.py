@@ -25,6 +25,7 @@ from ..core.accounting import ReasonCounts, count_reasons
 from .classify import classify, parse_times  # noqa: F401  (parse_times re-exported)
 from .pandas_engine import reason_counts
 from .rules import RowRules
+from .timestamps import TimeRules
 from ..spec import ExperimentSpec, MetricSpec
 
 __all__ = ["RolloutPlan", "Reduction", "build_rollout_plan", "reduce_frame_cells",
@@ -47,6 +48,8 @@ class RolloutPlan:
     binary: tuple[str, ...]
     counts: tuple[str, ...]
     quantiles: tuple[MetricSpec, ...]
+    #: the timestamp column's epoch unit and time range (None: decided from the rows)
+    time: TimeRules | None = None
 
     @property
     def width(self) -> int:
@@ -91,7 +94,8 @@ class RolloutPlan:
         assert spec.rollout is not None
         return RowRules(spec.variant_column, tuple(spec.split or ()), columns=self.columns,
                         binary=self.binary, counts=self.counts,
-                        timestamp_column=spec.rollout.timestamp_column, origin=origin)
+                        timestamp_column=spec.rollout.timestamp_column, origin=origin,
+                        time=self.time)
 
     def step_sql(self, rel: str) -> str:
         b = self.schedule.boundaries
@@ -101,12 +105,14 @@ class RolloutPlan:
             f" ELSE {len(b)} END"
 
 
-def build_rollout_plan(spec: ExperimentSpec) -> RolloutPlan:
+def build_rollout_plan(spec: ExperimentSpec, time: TimeRules | None = None) -> RolloutPlan:
+    """The plan of ``spec``; ``time`` from :func:`abkit.engine.timestamps.time_rules` on a
+    sample of the timestamp column (None: each engine decides from the rows it sees)."""
     cols = tuple(dict.fromkeys(m.column for m in spec.metrics))  # type: ignore[misc]
     binary = tuple(dict.fromkeys(m.column for m in spec.metrics if m.kind == "proportion"))
     counts = tuple(dict.fromkeys(m.column for m in spec.metrics if m.kind == "count"))
     quant = tuple(m for m in spec.metrics if m.kind == "quantile")
-    return RolloutPlan(spec, cols, binary, counts, quant)  # type: ignore[arg-type]
+    return RolloutPlan(spec, cols, binary, counts, quant, time)  # type: ignore[arg-type]
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .timestamps import TimeRules
+
 __all__ = ["RowRules"]
 
 Check = tuple[str, "str | None"]
@@ -22,6 +24,8 @@ class RowRules:
     unit_column: str | None = None
     timestamp_column: str | None = None
     origin: float | None = None
+    #: the timestamp column's epoch unit and time range (None: decided from the rows)
+    time: TimeRules | None = None
 
     def checks(self) -> tuple[Check, ...]:
         """The checks in the order they apply: ``(reason, column or None)``."""
@@ -32,7 +36,8 @@ class RowRules:
             out.append(("missing_unit_id", None))
         ts = self.timestamp_column
         if ts:
-            out += [("missing_timestamp", ts), ("bad_timestamp", ts)]
+            out += [("missing_timestamp", ts), ("bad_timestamp", ts),
+                    ("timestamp_out_of_range", ts)]
         for code in ("missing_value", "non_numeric_value", "non_finite_value"):
             out += [(code, c) for c in self.columns]
         out += [("not_binary", c) for c in self.binary]
@@ -43,3 +48,6 @@ class RowRules:
 
     def with_origin(self, origin: float | None) -> RowRules:
         return replace(self, origin=origin)
+
+    def with_time(self, time: TimeRules | None) -> RowRules:
+        return replace(self, time=time)

@@ -33,8 +33,11 @@ class BlueGreenStrategy(Strategy):
                         + metric_columns(spec.metrics, all_inputs=False))
         cols = tuple(dict.fromkeys(m.column for m in spec.metrics))
         binary = tuple(dict.fromkeys(m.column for m in spec.metrics if m.kind == "proportion"))
+        from ..engine.timestamps import time_rules
+
         return RowsPlan(RowRules(spec.variant_column, (bg.blue, bg.green), columns=cols,
-                                 binary=binary, timestamp_column=bg.timestamp_column))
+                                 binary=binary, timestamp_column=bg.timestamp_column,
+                                 time=time_rules(source.sample()[bg.timestamp_column])))
 
     def labels(self, spec: ExperimentSpec) -> dict[str, str]:
         bg = spec.bluegreen

@@ -43,7 +43,10 @@ class RolloutStrategy(Strategy):
                    spec.rollout.timestamp_column)]  # type: ignore[union-attr]
         wanted += metric_columns(spec.metrics, all_inputs=False)
         require_columns(source.label, source.columns(), wanted)
-        return build_rollout_plan(spec)
+        from ..engine.timestamps import time_rules
+
+        ts = spec.rollout.timestamp_column  # type: ignore[union-attr]
+        return build_rollout_plan(spec, time_rules(source.sample()[ts]))
 
     def labels(self, spec: ExperimentSpec) -> dict[str, str]:
         return {"experiment.control": spec.control,  # type: ignore[dict-item]

@@ -157,10 +157,10 @@ def test_simulated_cells_are_what_reduce_produces():
     err = (rng.random(n) < 0.2).astype(int)
     lat = rng.lognormal(4.7, 0.5, n)
     secs = np.sort(rng.uniform(0, 60, n))  # all in the first look window
-    df = pd.DataFrame({"ts": 1.8e9 + secs, "variant": variant, "error": err,
+    df = pd.DataFrame({"ts": 1.764e9 + secs, "variant": variant, "error": err,
                        "latency_ms": lat})
     spec = parse_spec({**SPEC, "experiment": {**SPEC["experiment"],
-                                              "start": "2027-01-15T08:00:00Z"}})
+                                              "start": "2025-11-24T16:00:00Z"}})
     red = reduce_frame(df, build_rollout_plan(spec), "current")
     got = red.cells[(0, 0)]
     sim = {}
