@@ -201,3 +201,19 @@ def test_metric_series_stays_backward_compatible(tmp_path):
     assert variant_metrics([s])["v"].invocations == 5.0
     series = export(tmp_path, full("live"))
     assert all(x.namespace == "AWS/SageMaker" for x in series)
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_repeated_timestamp_in_one_series_does_not_depend_on_order(tmp_path, order):
+    """Issue #11/#12: a repeated timestamp used to keep the value read last, so the two orders
+    gave different totals. Now: the same value repeated is one point (both orders 6.0);
+    different values are an error naming the series and the time (both orders)."""
+    ts = [T[0], T[1], T[1], T[2]]
+    same, clash = [1.0, 2.0, 2.0, 3.0], [1.0, 2.0, 9.0, 3.0]
+    if order == "reversed":
+        ts, same, clash = ts[::-1], same[::-1], clash[::-1]
+    got = variant_metrics(export(tmp_path, [("inv", "v", "Invocations", "Sum", ts, same)]))
+    assert got["v"].invocations == 6.0
+    with pytest.raises(InputError, match=r"series 'inv' has two different values at "
+                                         r"2026-11-26T10:01:00\+00:00"):
+        variant_metrics(export(tmp_path, [("inv", "v", "Invocations", "Sum", ts, clash)]))

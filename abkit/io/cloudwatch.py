@@ -178,7 +178,17 @@ def _points(s: MetricSeries) -> dict[pd.Timestamp, float]:
         ts = pd.to_datetime(list(s.timestamps), utc=True, format="ISO8601")
     except (ValueError, TypeError):
         raise InputError(f"series {s.id!r} has a timestamp that is not ISO 8601") from None
-    return dict(zip(ts, s.values))
+    # a repeated timestamp is one point when its values agree, and an error when they do
+    # not: never "the last one read wins", which would make the answer depend on order
+    out: dict[pd.Timestamp, float] = {}
+    for t, v in zip(ts, s.values):
+        if t in out and out[t] != v:
+            raise InputError(
+                f"series {s.id!r} has two different values at {t.isoformat()} ({out[t]!r} "
+                f"and {v!r})", "export each period once (a repeated timestamp must repeat "
+                "its value)")
+        out[t] = v
+    return out
 
 
 def _combine(found: list[MetricSeries], what: str) -> tuple[dict[pd.Timestamp, float], int]:
