@@ -13,7 +13,10 @@ Submodules:
 - :mod:`~abkit.spec.parse_bluegreen`: the blue/green keys;
 - :mod:`~abkit.spec.experiment`: ``ExperimentSpec``, ``parse_spec`` (top-level and A/B keys)
   and the shadow-test keys;
-- :mod:`~abkit.spec.load`: ``load_spec``, reading ``.toml``/``.yaml``/``.yml`` files.
+- :mod:`~abkit.spec.load`: ``load_spec``, reading ``.toml``/``.yaml``/``.yml`` files (bounded:
+  no YAML aliases or duplicate keys, at most 1 MiB and 20 levels of nesting);
+- :mod:`~abkit.spec.bounds`: those limits, the schedule/look limits, and ``show`` (values cut
+  to 80 characters in messages).
 """
 
 from .checker import _Checker, _label, _strings

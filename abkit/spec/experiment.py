@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .bounds import check_depth, cut, show
 from .checker import _Checker, _label, _strings
 from .model import (
     CORRECTIONS,
@@ -110,11 +112,16 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     ck = _Checker(source)
     if not isinstance(data, Mapping):
         raise ck.fail("top level", f"expected a table/mapping, got {type(data).__name__}")
-    ck.unknown("", set(data), {"experiment", "metrics"})
+    check_depth(data, source)
     exp = data.get("experiment", {}) or {}
     if not isinstance(exp, Mapping):
-        raise ck.fail("experiment", "expected a table")
+        raise ck.fail("experiment", f"expected a table, got {show(exp)}")
+    # the strategy decides which keys are allowed: a misspelt one is reported as that,
+    # before the key errors it would cause
     strategy = exp.get("strategy", "ab")
+    if strategy not in PLANNED_STRATEGIES:
+        strategy = ck.choice("experiment.strategy", strategy, STRATEGIES, "ab")
+    ck.unknown("", set(data), {"experiment", "metrics"})
     sequential = strategy in SEQUENTIAL_STRATEGIES
     extra = {"shadow": _SHADOW_KEYS, "bluegreen": _BLUEGREEN_KEYS}.get(
         strategy, _ROLLOUT_KEYS if sequential else set())
@@ -125,7 +132,7 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     if strategy in PLANNED_STRATEGIES:
         raise ck.fail(
             "experiment.strategy",
-            f"strategy {strategy!r} is not available in this version of abkit",
+            f"strategy {show(strategy)} is not available in this version of abkit",
             "use strategy = \"ab\" (fixed-horizon A/B analysis)",
         )
     strategy = ck.choice("experiment.strategy", strategy, STRATEGIES, "ab")
@@ -148,7 +155,13 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
             )
         clean = {}
         for k, v in split.items():
-            clean[_label(k)] = ck.number(f"experiment.split.{k}", v, 0, 0, 1e12, lo_open=True)
+            clean[_label(k)] = ck.number(f"experiment.split.{_label(k)}", v, 0, 0, 1e12,
+                                         lo_open=True)
+        total = math.fsum(clean.values())
+        if abs(total - 1.0) > 1e-9:
+            raise ck.fail("experiment.split", f"the shares sum to {total:.10g}, not 1",
+                          "write each variant's share of the traffic as a fraction, the "
+                          f"shares summing to 1: split = {{ {_normalised(clean, total)} }}")
         split = clean
     control = exp.get("control")
     if control is not None:
@@ -158,8 +171,9 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         if split is not None and control not in split:
             raise ck.fail(
                 "experiment.control",
-                f"control {control!r} is not one of the split's variants "
-                f"({', '.join(split)})",
+                f"control {show(control)} is not one of the split's variants "
+                f"({cut(', '.join(split))})",
+                "control names the split's key of the current model's variant",
             )
 
     raw_metrics = data.get("metrics", [])
@@ -173,7 +187,8 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     for i, m in enumerate(raw_metrics):
         metrics.append(_parse_metric(ck, f"metrics[{i}]", m, granularity, strategy))
         if metrics[-1].name in names:
-            raise ck.fail(f"metrics[{i}].name", f"duplicate metric name {metrics[-1].name!r}")
+            raise ck.fail(f"metrics[{i}].name",
+                          f"duplicate metric name {show(metrics[-1].name)}")
         names.add(metrics[-1].name)
 
     rollout = None
@@ -221,6 +236,15 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
     )
 
 
+def _normalised(split: dict[str, float], total: float) -> str:
+    """The shares as fractions of ``total``, rounded to 4 decimals and summing to 1 exactly
+    (the last takes the rounding), for the hint of a split that does not sum to 1."""
+    keys = list(split)
+    shares = [round(split[k] / total, 4) for k in keys[:-1]]
+    shares.append(round(1.0 - math.fsum(shares), 4))
+    return cut(", ".join(f"{k} = {v:g}" for k, v in zip(keys, shares)), 160)
+
+
 def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
                   source: str | None) -> ExperimentSpec:
     raw = {k: v for k, v in exp.items() if k in _SHADOW_KEYS}
@@ -236,11 +260,10 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
         raise ck.fail("experiment.categorical", f"{', '.join(unknown)} not in features")
     group = ck.string("experiment.group", exp.get("group"))
     if group is not None and fmt == "sagemaker-capture" and group not in features:
-        raise ck.fail("experiment.group", f"{group!r} is not one of the features",
+        raise ck.fail("experiment.group", f"{show(group)} is not one of the features",
                       "the bias group must be an input feature of the captured requests")
-    mlp = exp.get("min_labelled_pairs", 200)
-    if isinstance(mlp, bool) or not isinstance(mlp, int) or mlp < 2:
-        raise ck.fail("experiment.min_labelled_pairs", f"expected a whole number >= 2, got {mlp!r}")
+    mlp = int(ck.integer("experiment.min_labelled_pairs", exp.get("min_labelled_pairs"), 200, 2)
+              or 200)
     shadow = ShadowSpec(
         input_format=fmt, live=str(live), candidate=str(cand),
         labels=ck.string("experiment.labels", exp.get("labels")),
@@ -273,7 +296,7 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
         ck.unknown(path, set(m), {"name", "role", "margin", "kind", "good"})
         name = ck.string(f"{path}.name", m.get("name"), optional=False)
         if name not in SHADOW_METRICS:
-            raise ck.fail(f"{path}.name", f"{name!r} is not a shadow-test metric",
+            raise ck.fail(f"{path}.name", f"{show(name)} is not a shadow-test metric",
                           f"one of: {', '.join(SHADOW_METRICS)}")
         kind, good = SHADOW_METRICS[str(name)]
         if kind in ("quality", "bias") and exp.get("output_kind") == "regression":
@@ -283,9 +306,9 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
         if m.get("kind") not in (None, kind) or m.get("good") not in (None, good):
             raise ck.fail(path, f"{name} is kind = {kind!r}, good = {good!r}; leave them out")
         if any(x.name == name for x in metrics):
-            raise ck.fail(f"{path}.name", f"duplicate metric name {name!r}")
+            raise ck.fail(f"{path}.name", f"duplicate metric name {show(name)}")
         role = ck.choice(f"{path}.role", m.get("role"), ("guardrail", "secondary"), "guardrail")
-        margin = ck.number(f"{path}.margin", m.get("margin"), 0.0, 0.0, 10.0)
+        margin = ck.margin(f"{path}.margin", m.get("margin"))
         metrics.append(MetricSpec(name=str(name), kind=kind, role=role, good=good,
                                   margin=margin))
     return ExperimentSpec(

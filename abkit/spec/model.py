@@ -39,7 +39,8 @@ CONTROL_NAMES = ("control", "baseline", "blue", "live", "a")
 class MetricSpec:
     """One metric: what to read, how to aggregate per unit, and its role in the decision.
 
-    ``margin`` is relative to the control value (0.02 = 2 %) and only matters for guardrails.
+    ``margin`` is relative to the control value (0.02 = 2 %) and only matters for guardrails;
+    a spec writes one above 100 % as a percentage string (``"250%"``).
     ``aggregate`` says how a per-request log is reduced to units (``mean``: per-request mean,
     analysed as a ratio over units; ``sum``: per-unit total; ``max``: per-unit any/maximum).
     """
@@ -75,7 +76,8 @@ class MetricSpec:
             "covariate": self.covariate,
             "role": self.role,
             "good": self.good,
-            "margin": self.margin,
+            # above 100 % a margin is written as a percentage (see _Checker.margin)
+            "margin": self.margin if self.margin <= 1 else f"{self.margin * 100!r}%",
             "aggregate": self.aggregate,
             "quantile": self.quantile,
             "baseline": self.baseline,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .bounds import MIN_LOOK_EVERY, show
 from .checker import _Checker, _label
 from .model import BlueGreenSpec
 
@@ -15,19 +16,21 @@ _BLUEGREEN_KEYS = {
 
 
 def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
-    from .schedule import parse_duration
+    from .schedule import DURATION_GRAMMAR, parse_duration
 
     raw = {k: v for k, v in exp.items() if k in _BLUEGREEN_KEYS}
 
     def duration(key: str, default: float | None) -> float | None:
         if exp.get(key) is None:
             return default
-        if exp[key] == 0 and key == "exclude":
+        v = exp[key]
+        if key == "exclude" and not isinstance(v, bool) and isinstance(v, (int, float)) \
+                and v == 0:
             return 0.0
         try:
-            return parse_duration(exp[key])
+            return parse_duration(v)
         except ValueError as e:
-            raise ck.fail(f"experiment.{key}", str(e)) from None
+            raise ck.fail(f"experiment.{key}", str(e), DURATION_GRAMMAR) from None
 
     blue = exp.get("blue", exp.get("control"))
     blue = ck.string("experiment.blue", None if blue is None else _label(blue), optional=False)
@@ -36,34 +39,41 @@ def _parse_bluegreen(ck: _Checker, exp: Mapping[str, Any]) -> BlueGreenSpec:
     if blue == green:
         raise ck.fail("experiment.green", "blue and green must differ")
     switch = exp.get("switch_at")
+    if isinstance(switch, (list, dict, bool, int, float)):
+        raise ck.fail("experiment.switch_at", f"expected an ISO 8601 timestamp, got "
+                      f"{show(switch)}", 'e.g. switch_at = "2026-11-20T12:00:00Z"')
     if switch is not None:
         import datetime as _dt
 
         try:
             _dt.datetime.fromisoformat(str(switch).replace("Z", "+00:00"))
         except ValueError:
-            raise ck.fail("experiment.switch_at", f"{switch!r} is not an ISO 8601 timestamp",
+            raise ck.fail("experiment.switch_at", f"{show(switch)} is not an ISO 8601 timestamp",
                           'e.g. switch_at = "2026-11-20T12:00:00Z"') from None
-    tight = exp.get("tightest_at", 10000)
-    if isinstance(tight, bool) or not isinstance(tight, int) or tight < 2:
-        raise ck.fail("experiment.tightest_at", f"expected a whole number >= 2, got {tight!r}")
+    tight = int(ck.integer("experiment.tightest_at", exp.get("tightest_at"), 10000, 2, 10**15)
+                or 10000)
+    look = duration("look_every", 60.0) or 60.0
+    if look < MIN_LOOK_EVERY:
+        raise ck.fail("experiment.look_every", f"{show(exp['look_every'])} is shorter than "
+                      f"{MIN_LOOK_EVERY:g} s", 'look at most once a second, e.g. '
+                      'look_every = "1s"')
     return BlueGreenSpec(
         timestamp_column=str(ck.string("experiment.timestamp_column",
                                        exp.get("timestamp_column"), optional=False)),
         blue=str(blue), green=str(green),
         switch_at=None if switch is None else str(switch),
         window=duration("window", None), exclude=duration("exclude", 0.0) or 0.0,
-        look_every=duration("look_every", 60.0) or 60.0, tightest_at=tight,
+        look_every=look, tightest_at=tight,
         match=ck.choice("experiment.match", exp.get("match"),
                         ("auto", "hour-of-day", "hour-of-week"), "auto"),
         early_reference=ck.choice("experiment.early_reference", exp.get("early_reference"),
                                   ("auto", "matched-hours", "before-window"), "auto"),
-        min_rows=int(exp.get("min_rows", 30)) if isinstance(exp.get("min_rows", 30), int)
-        and not isinstance(exp.get("min_rows", 30), bool) and exp.get("min_rows", 30) >= 2
-        else _bad_min_rows(ck, exp.get("min_rows")),
+        min_rows=int(ck.integer("experiment.min_rows", exp.get("min_rows"), 30, 2, 10**15)
+                     or 30),
         raw=raw,
     )
 
 
 def _bad_min_rows(ck: _Checker, v: Any) -> int:
-    raise ck.fail("experiment.min_rows", f"expected a whole number >= 2, got {v!r}")
+    """Kept for importers: the ``min_rows`` error (now raised by ``_Checker.integer``)."""
+    raise ck.fail("experiment.min_rows", f"expected a whole number >= 2, got {show(v)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .bounds import show
 from .checker import _Checker
 from .model import (
     AGGREGATES,
@@ -24,16 +25,16 @@ _METRIC_KEYS = {
 def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str,
                   strategy: str = "ab") -> MetricSpec:
     if not isinstance(m, Mapping):
-        raise ck.fail(path, "expected a table")
+        raise ck.fail(path, f"expected a table, got {show(m)}")
     ck.unknown(path, set(m), _METRIC_KEYS)
     name = ck.string(f"{path}.name", m.get("name"), optional=False)
     kind = ck.choice(f"{path}.kind", m.get("kind"), KINDS, None)
     sequential = strategy in SEQUENTIAL_STRATEGIES
     if sequential and kind not in SEQUENTIAL_KINDS:
-        raise ck.fail(f"{path}.kind", f"kind {kind!r} is not available for a {strategy} gate",
+        raise ck.fail(f"{path}.kind", f"kind {show(kind)} is not available for a {strategy} gate",
                       f"use one of: {', '.join(SEQUENTIAL_KINDS)}")
     if not sequential and kind in ("count", "quantile"):
-        raise ck.fail(f"{path}.kind", f"kind {kind!r} is only available for canary and "
+        raise ck.fail(f"{path}.kind", f"kind {show(kind)} is only available for canary and "
                       "linear gates", f"use one of: {', '.join(KINDS[:3])}")
     quantile = None
     if kind == "quantile":
@@ -70,7 +71,7 @@ def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str,
             raise ck.fail(
                 f"{path}.aggregate", "a ratio metric always sums numerator and denominator per unit"
             )
-    margin = ck.number(f"{path}.margin", m.get("margin"), 0.0, 0.0, 10.0)
+    margin = ck.margin(f"{path}.margin", m.get("margin"))
     role = ck.choice(f"{path}.role", m.get("role"), ROLES, "secondary")
     if margin and role != "guardrail":
         raise ck.fail(f"{path}.margin", "a margin only applies to role = \"guardrail\"")

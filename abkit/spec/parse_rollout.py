@@ -3,8 +3,10 @@ sequential design) into a :class:`~abkit.spec.model.RolloutSpec`."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
+from .bounds import MAX_LOOKS, MAX_STEPS, MIN_LOOK_EVERY, show
 from .checker import _Checker, _label
 from .model import METHODS, SPENDINGS, RolloutSpec
 
@@ -17,7 +19,8 @@ _ROLLOUT_KEYS = {
 def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
                    split: Mapping[str, float] | None, control: str | None):
     """The canary/linear keys; returns (RolloutSpec, split, control)."""
-    from .schedule import constant, parse_duration, parse_schedule
+    from .schedule import DURATION_GRAMMAR, DurationError, constant, parse_duration, \
+        parse_schedule
 
     raw = {k: v for k, v in exp.items() if k in _ROLLOUT_KEYS}  # in the order written
     ts = ck.string("experiment.timestamp_column", exp.get("timestamp_column"), optional=False)
@@ -28,17 +31,16 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
         try:
             return parse_duration(exp[key])
         except ValueError as e:
-            raise ck.fail(f"experiment.{key}", str(e)) from None
+            raise ck.fail(f"experiment.{key}", str(e), DURATION_GRAMMAR) from None
 
     def integer(key: str, default: int | None, lo: int) -> int | None:
-        v = exp.get(key)
-        if v is None:
-            return default
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ck.fail(f"experiment.{key}", f"expected a whole number >= {lo}, got {v!r}")
-        return v
+        return ck.integer(f"experiment.{key}", exp.get(key), default, lo, 10**15)
 
     look = duration("look_every", 60.0)
+    if look < MIN_LOOK_EVERY:
+        raise ck.fail("experiment.look_every", f"{show(exp['look_every'])} is shorter than "
+                      f"{MIN_LOOK_EVERY:g} s", 'look at most once a second, e.g. '
+                      'look_every = "1s"; each look is a test of all the data so far')
     if control is None:
         raise ck.fail("experiment.control", f"a {strategy} gate needs control (the current "
                       "model's variant label)")
@@ -51,19 +53,27 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
             raise ck.fail("experiment.split", f"a {strategy} gate compares one candidate with "
                           f"the control; split names {len(split)} variants")
         if candidate is not None and candidate != others[0]:
-            raise ck.fail("experiment.candidate", f"{candidate!r} is not in split")
+            raise ck.fail("experiment.candidate", f"{show(candidate)} is not in split")
         candidate = others[0]
     if candidate is None:
         raise ck.fail("experiment.candidate", "name the candidate variant (candidate = "
                       "\"...\") or give split = { <control> = ..., <candidate> = ... }")
     if candidate == control:
         raise ck.fail("experiment.candidate", "the candidate must differ from the control")
-    instances = integer("instances", None, 1)
+    instances = ck.integer("experiment.instances", exp.get("instances"), None, 1, MAX_STEPS)
     if exp.get("schedule") is not None:
         try:
             schedule = parse_schedule(exp["schedule"], instances)
+        except DurationError as e:
+            raise ck.fail("experiment.schedule", str(e), DURATION_GRAMMAR) from None
         except ValueError as e:
             raise ck.fail("experiment.schedule", str(e)) from None
+        end = schedule.boundaries[-1] if schedule.boundaries else 0.0
+        if end / look > MAX_LOOKS:
+            raise ck.fail("experiment.look_every", f"the schedule runs {end:g} s, which at "
+                          f"look_every = {look:g} s is {math.ceil(end / look):,} looks; at "
+                          f"most {MAX_LOOKS:,} are allowed",
+                          f"set look_every to at least {math.ceil(end / MAX_LOOKS):g} s")
     elif split is not None:
         total = sum(split.values())
         schedule = constant(split[candidate] / total)
@@ -82,13 +92,16 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
                       "an all-at-once switch is a blue/green deployment")
     start = exp.get("start")
     if start is not None:
+        if isinstance(start, (list, dict, bool, int, float)):
+            raise ck.fail("experiment.start", f"expected an ISO 8601 timestamp, got "
+                          f"{show(start)}", 'e.g. start = "2026-11-20T10:00:00Z"')
         start = str(ck.string("experiment.start", str(start)))
         import datetime as _dt
 
         try:
             _dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
         except ValueError:
-            raise ck.fail("experiment.start", f"{start!r} is not an ISO 8601 timestamp",
+            raise ck.fail("experiment.start", f"{show(start)} is not an ISO 8601 timestamp",
                           'e.g. start = "2026-11-20T10:00:00Z"') from None
     method = ck.choice("experiment.method", exp.get("method"), METHODS, "cs")
     max_samples = integer("max_samples", None, 2)
@@ -107,7 +120,8 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
                            "obrien-fleming"),
         max_samples=max_samples,
         min_samples=int(integer("min_samples", 100, 0) or 0),
-        min_duration=duration("min_duration", 0.0) if exp.get("min_duration") != 0 else 0.0,
+        min_duration=duration("min_duration", 0.0) if not _zero(exp.get("min_duration"))
+        else 0.0,
         # default: 10,000 rows, or an eighth of the planned rows (bench/SEQUENTIAL.md: then
         # within 1 % of an mSPRT tuned to the very effect, with unchanged A/A rates)
         tightest_at=int(integer("tightest_at", max(2, max_samples // 8) if max_samples
@@ -115,3 +129,8 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
         raw=raw,
     )
     return rollout, split, control
+
+
+def _zero(v: Any) -> bool:
+    """``min_duration = 0`` (a plain zero, not a duration) means no minimum."""
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and v == 0

@@ -25,33 +25,64 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-__all__ = ["Schedule", "parse_duration", "parse_schedule", "codedeploy_schedule"]
+from .bounds import MAX_DURATION, MAX_STEPS, show
 
-_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+__all__ = ["DURATION_GRAMMAR", "DurationError", "Schedule", "parse_duration", "parse_schedule",
+           "codedeploy_schedule"]
+
+_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_NUM = r"(\d{1,12}(?:\.\d{1,12})?)"
+_DURATION = re.compile(rf"^(?:{_NUM}d)?(?:{_NUM}h)?(?:{_NUM}m(?!s))?(?:{_NUM}s)?(?:{_NUM}ms)?$")
+DURATION_GRAMMAR = ('a duration is a number followed directly by d, h, m, s or ms, largest '
+                    'unit first, each unit once, no spaces (e.g. "30s", "5m", "1.5h", "1h30m"), '
+                    f"or a plain number of seconds; at most {MAX_DURATION / 86400:g}d")
+
+
+class DurationError(ValueError):
+    """A value that does not follow the duration grammar (``DURATION_GRAMMAR``)."""
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from ``"90s"``, ``"5m"``, ``"1h30m"``, ``"250ms"`` or a number of seconds.
+    """Seconds from a duration as a spec writes it. The one grammar::
 
-    Raises ValueError with the accepted forms.
+        duration := seconds | text
+        seconds  := a number (integer or float) > 0, in seconds
+        text     := [N "d"] [N "h"] [N "m"] [N "s"] [N "ms"]   (at least one part)
+        N        := digits, optionally "." digits
+
+    Units are lower-case, written largest first, each at most once, with no spaces:
+    ``"90s"``, ``"5m"``, ``"1.5h"``, ``"1h30m"``, ``"250ms"``, ``"2d"``, ``30``. ``"1 min"``,
+    ``"5M"``, ``"30sec"``, ``"PT5M"`` and ``"30m1h"`` are refused. The total must be positive
+    and at most ``MAX_DURATION`` (366 days).
+
+    Raises DurationError (a ValueError) saying what was wrong; ``DURATION_GRAMMAR`` is the
+    hint to show with it.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as \"5m\", got {value!r}")
+        raise DurationError(f"expected a duration such as \"5m\", got {show(value)}")
     if isinstance(value, (int, float)):
-        secs = float(value)
+        secs = float(value) if _finite(value) else math.inf
     elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|sec|min|s|m|h|d)", text)
-        if not parts or "".join(a + b for a, b in parts) != text:
-            raise ValueError(
-                f"{value!r} is not a duration; write e.g. \"30s\", \"5m\", \"1h\", \"1h30m\""
-            )
-        secs = sum(float(a) * _UNITS[b] for a, b in parts)
+        m = _DURATION.match(value)
+        if m is None or not any(m.groups()):
+            raise DurationError(f"{show(value)} is not a duration")
+        secs = sum(float(x) * u for x, u in zip(m.groups(), _UNITS.values()) if x)
     else:
-        raise ValueError(f"expected a duration such as \"5m\", got {value!r}")
-    if not math.isfinite(secs) or secs <= 0:
-        raise ValueError(f"a duration must be positive, got {value!r}")
+        raise DurationError(f"expected a duration such as \"5m\", got {show(value)}")
+    if secs != secs:
+        raise DurationError(f"expected a duration such as \"5m\", got {show(value)}")
+    if secs <= 0:
+        raise DurationError(f"a duration must be positive, got {show(value)}")
+    if not secs <= MAX_DURATION:  # NaN too
+        raise DurationError(f"{show(value)} is longer than {MAX_DURATION / 86400:g} days")
     return secs
+
+
+def _finite(v: float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -101,11 +132,11 @@ def _percent(block: Any, what: str, instances: int | None) -> float:
         raise ValueError(f"{what} must be a table with Type and Value")
     kind = block.get("Type", "CAPACITY_PERCENT")
     val = block["Value"]
-    if isinstance(val, bool) or not isinstance(val, (int, float)) or val <= 0:
-        raise ValueError(f"{what}.Value must be a positive number, got {val!r}")
+    if isinstance(val, bool) or not isinstance(val, (int, float)) or not _finite(val) or val <= 0:
+        raise ValueError(f"{what}.Value must be a positive number, got {show(val)}")
     if kind == "CAPACITY_PERCENT":
         if val > 100:
-            raise ValueError(f"{what}.Value is a percentage, got {val!r}")
+            raise ValueError(f"{what}.Value is a percentage, got {show(val)}")
         return float(val) / 100.0
     if kind == "INSTANCE_COUNT":
         if not instances:
@@ -116,7 +147,11 @@ def _percent(block: Any, what: str, instances: int | None) -> float:
         if val > instances:
             raise ValueError(f"{what}.Value {val} exceeds instances = {instances}")
         return float(val) / float(instances)
-    raise ValueError(f"{what}.Type must be CAPACITY_PERCENT or INSTANCE_COUNT, got {kind!r}")
+    raise ValueError(f"{what}.Type must be CAPACITY_PERCENT or INSTANCE_COUNT, got {show(kind)}")
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.6g} %"
 
 
 def sagemaker_schedule(cfg: Mapping[str, Any], instances: int | None = None) -> Schedule:
@@ -128,9 +163,11 @@ def sagemaker_schedule(cfg: Mapping[str, Any], instances: int | None = None) -> 
     kind = cfg.get("Type")
     wait = cfg.get("WaitIntervalInSeconds")
     if kind not in ("ALL_AT_ONCE", "CANARY", "LINEAR"):
-        raise ValueError(f"Type must be ALL_AT_ONCE, CANARY or LINEAR, got {kind!r}")
-    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or wait <= 0:
-        raise ValueError(f"WaitIntervalInSeconds must be a positive number, got {wait!r}")
+        raise ValueError(f"Type must be ALL_AT_ONCE, CANARY or LINEAR, got {show(kind)}")
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not _finite(wait) \
+            or not 0 < wait <= MAX_DURATION:
+        raise ValueError(f"WaitIntervalInSeconds must be a positive number of seconds (at most "
+                         f"{MAX_DURATION:g}), got {show(wait)}")
     src = f"SageMaker TrafficRoutingConfiguration {kind}"
     if kind == "ALL_AT_ONCE":
         return Schedule(((0.0, 1.0),), src)
@@ -138,6 +175,9 @@ def sagemaker_schedule(cfg: Mapping[str, Any], instances: int | None = None) -> 
         p = _percent(cfg.get("CanarySize"), "CanarySize", instances)
         return _from_steps([p], float(wait), src)
     step = _percent(cfg.get("LinearStepSize"), "LinearStepSize", instances)
+    if 1.0 / step > MAX_STEPS + 1:
+        raise ValueError(f"LinearStepSize {_pct(step)} makes {math.ceil(1.0 / step):,} steps; "
+                         f"a schedule has at most {MAX_STEPS:,}")
     shares = []
     k = 1
     while k * step < 1.0 - 1e-12:
@@ -157,7 +197,7 @@ def codedeploy_schedule(name: str) -> Schedule:
     m = _CD.match(name.strip())
     if not m:
         raise ValueError(
-            f"{name!r} is not a CodeDeploy configuration name; expected e.g. "
+            f"{show(name)} is not a CodeDeploy configuration name; expected e.g. "
             "Canary10Percent5Minutes, Linear10PercentEvery1Minute or AllAtOnce"
         )
     src = f"CodeDeploy {name.strip()}"
@@ -166,11 +206,11 @@ def codedeploy_schedule(name: str) -> Schedule:
     if m.group(2):
         pct, mins = int(m.group(2)), int(m.group(3))
         if not 0 < pct < 100 or mins <= 0:
-            raise ValueError(f"{name!r}: percent must be in 1..99 and minutes positive")
+            raise ValueError(f"{show(name)}: percent must be in 1..99 and minutes positive")
         return _from_steps([pct / 100.0], mins * 60.0, src)
     pct, mins = int(m.group(4)), int(m.group(5))
     if not 0 < pct <= 100 or mins <= 0:
-        raise ValueError(f"{name!r}: percent must be in 1..100 and minutes positive")
+        raise ValueError(f"{show(name)}: percent must be in 1..100 and minutes positive")
     shares = [min(k * pct, 100) / 100.0 for k in range(1, 100 // pct + 1) if k * pct < 100]
     return _from_steps(shares or [1.0], mins * 60.0, src)
 
@@ -185,20 +225,27 @@ def parse_schedule(value: Any, instances: int | None = None) -> Schedule:
     if "steps" in value or "wait" in value:
         extra = set(value) - {"steps", "wait"}
         if extra:
-            raise ValueError(f"unknown schedule keys {sorted(extra)}; use steps and wait")
+            raise ValueError(f"unknown schedule keys {show(sorted(map(str, extra)))}; use steps "
+                             "and wait")
         steps = value.get("steps")
         if not isinstance(steps, list) or not steps:
             raise ValueError("steps must be a non-empty list of candidate shares, e.g. "
                              "[0.1, 0.3, 0.6]")
+        if len(steps) > MAX_STEPS:
+            raise ValueError(f"steps lists {len(steps):,} shares; a schedule has at most "
+                             f"{MAX_STEPS:,}")
         prev = 0.0
         for s in steps:
             if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s <= 1:
-                raise ValueError(f"each step is a candidate share in (0, 1], got {s!r}")
+                raise ValueError(f"each step is a candidate share in (0, 1], got {show(s)}")
             if s <= prev:
                 raise ValueError("steps must increase")
             prev = s
         if "wait" not in value:
             raise ValueError("a schedule with steps needs wait, e.g. wait = \"10m\"")
-        wait = parse_duration(value["wait"])
+        try:
+            wait = parse_duration(value["wait"])
+        except DurationError as e:
+            raise DurationError(f"wait: {e}") from None
         return _from_steps([float(s) for s in steps], wait, "steps")
     return sagemaker_schedule(value, instances)

@@ -29,7 +29,7 @@ ROW = st.fixed_dictionaries({"variant": VARIANTS, "unit_id": UNITS, "y": VALUES,
                              "n": VALUES, "d": VALUES})
 
 SPECS = [
-    {"experiment": {"unit_column": "unit_id", "split": {"control": 1, "treatment": 1}},
+    {"experiment": {"unit_column": "unit_id", "split": {"control": 0.5, "treatment": 0.5}},
      "metrics": [{"name": "y", "kind": "mean", "column": "y"},
                  {"name": "b", "kind": "proportion", "column": "b"},
                  {"name": "r", "kind": "ratio", "numerator": "n", "denominator": "d"}]},
