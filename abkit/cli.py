@@ -41,6 +41,13 @@ def _common_options(f: Callable) -> Callable:
         click.option("--variant-col", default=None, help="Variant column (overrides the spec)."),
         click.option("--unit-col", default=None, help="Randomization unit column."),
         click.option("--control", default=None, help="Control variant name."),
+        click.option("--split", "split", default=None, metavar="A=0.8,B=0.2",
+                     help="The designed split (A/B), for the sample ratio check; overrides the "
+                          "spec's. Without a spec and without --split or --endpoint-config "
+                          "the split is unknown and no SRM verdict is given."),
+        click.option("--endpoint-config", "endpoint_config", type=click.Path(), default=None,
+                     help="A SageMaker describe-endpoint-config JSON: its production "
+                          "variants' weights are the designed split (A/B)."),
         click.option("--fail-on-rejected", is_flag=True,
                      help="Treat any rejected input row as an error (exit 2)."),
         click.option("--deterministic/--parallel", "deterministic", default=None,
@@ -53,14 +60,39 @@ def _common_options(f: Callable) -> Callable:
     return f
 
 
+def parse_split(text: str) -> dict[str, float]:
+    """``"A=0.8,B=0.2"`` -> ``{"A": 0.8, "B": 0.2}`` (exit 2 naming the bad part)."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, eq, share = part.partition("=")
+        name = name.strip()
+        try:
+            value = float(share)
+        except ValueError:
+            value = float("nan")
+        if not eq or not name or not value == value:
+            raise AbkitError(f"--split {text!r}: {part.strip()!r} is not VARIANT=SHARE",
+                             "write e.g. --split control=0.8,treatment=0.2")
+        if name in out:
+            raise AbkitError(f"--split {text!r}: variant {name!r} is given twice")
+        out[name] = value
+    total = sum(out.values())
+    if len(out) < 2 or any(v < 0 for v in out.values()) or abs(total - 1.0) > 1e-9:
+        raise AbkitError(f"--split {text!r}: give two or more non-negative shares summing to "
+                         f"1 (they sum to {total:g})",
+                         "write e.g. --split control=0.8,treatment=0.2")
+    return out
+
+
 def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
-                  deterministic):
+                  deterministic, split=None, endpoint_config=None):
     from .pipeline import analyze
 
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
         on_rejected="fail" if fail_on_rejected else None,
-        deterministic=deterministic,
+        deterministic=deterministic, split=parse_split(split) if split else None,
+        endpoint_config=endpoint_config,
     )
 
 
@@ -68,7 +100,8 @@ def _warn(message: str) -> None:
     click.echo(f"abkit: warning: {plain(message)}", err=True)
 
 
-def _check_output_first(output: str | None, logs: Sequence[str], spec: str | None) -> None:
+def _check_output_first(output: str | None, logs: Sequence[str], spec: str | None,
+                        endpoint_config: str | None = None) -> None:
     """Before any work: refuse an output that is a log file (named, or a member of a folder
     or glob named) or the spec file, or that cannot be written. (Files the spec names are
     checked against the report's inputs before anything is written.)"""
@@ -79,6 +112,8 @@ def _check_output_first(output: str | None, logs: Sequence[str], spec: str | Non
     named = [("log file", p) for p in expand_inputs(logs)]
     if spec and os.path.isfile(spec):
         named.append(("spec file", spec))
+    if endpoint_config and os.path.isfile(endpoint_config):
+        named.append(("endpoint config", endpoint_config))
     check_output(output, named)
     problem = writable_problem(output)
     if problem:
@@ -161,16 +196,16 @@ def cli() -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @_common_options
-def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected,
-           deterministic) -> int:
+def report(logs, spec, fmt, output, variant_col, unit_col, control, split,
+           endpoint_config, fail_on_rejected, deterministic) -> int:
     """Analyse LOGS (files, folders or globs) and print the report.
 
     Exits 0 whenever the analysis ran, whatever the verdict; use `abkit gate` to exit by
     verdict.
     """
-    _check_output_first(output, logs, spec)
+    _check_output_first(output, logs, spec, endpoint_config)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
-                        deterministic)
+                        deterministic, split, endpoint_config)
     _emit(rep, fmt, output)
     return ExitCode.GO
 
@@ -184,13 +219,13 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_reje
                    "a usage or input error.")
 @click.option("--step-summary/--no-step-summary", default=True, show_default=True,
               help="Append a Markdown summary to $GITHUB_STEP_SUMMARY when it is set.")
-def gate(logs, spec, fmt, output, variant_col, unit_col, control, fail_on_rejected,
-         deterministic, inconclusive_exit_code, step_summary) -> int:
+def gate(logs, spec, fmt, output, variant_col, unit_col, control, split, endpoint_config,
+         fail_on_rejected, deterministic, inconclusive_exit_code, step_summary) -> int:
     """Analyse LOGS and exit by verdict: 0 GO, 1 NO-GO, 3 INCONCLUSIVE."""
-    _check_output_first(output, logs, spec)
+    _check_output_first(output, logs, spec, endpoint_config)
     summary = _step_summary_path(step_summary)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
-                        deterministic)
+                        deterministic, split, endpoint_config)
     summary_text = _step_summary_text(rep, summary)
     _emit(rep, fmt, output)
     _append_step_summary(summary, summary_text)

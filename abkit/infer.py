@@ -29,13 +29,17 @@ def infer_spec(
     variant_column: str | None,
     unit_column: str | None,
     control: str | None,
+    split: Any = None,
 ) -> tuple[ExperimentSpec, list[str]]:
     """A spec from column names and a sample of rows (pandas DataFrame of values).
 
     Metrics: every other column whose sampled values are all numeric; columns holding only
     0 and 1 are proportions. All inferred metrics are ``secondary`` with ``good =
-    "increase"``: abkit does not guess which metric should drive the decision, so an inferred
-    analysis is never ``go`` (write a spec with a primary metric for that).
+    "increase"`` for the arithmetic, but their direction is unknown, so their verdicts read
+    ``higher`` / ``lower``, never ``better`` / ``worse``: abkit does not guess which metric
+    should drive the decision, so an inferred analysis is never ``go`` (write a spec with a
+    primary metric for that). The designed split is ``split`` (from ``--split`` or an
+    endpoint config); without it, it is unknown and no SRM verdict is given.
     """
     import pandas as pd
 
@@ -75,8 +79,8 @@ def infer_spec(
         )
     notes.append(
         "metrics: " + ", ".join(f"{m['name']} ({m['kind']})" for m in metrics)
-        + " as secondary metrics with good = increase; write a spec with primary metrics "
-        "and guardrails to get a go / no-go"
+        + " as secondary metrics, direction unknown (verdicts say higher / lower); write a "
+        "spec with primary metrics and guardrails to get a go / no-go"
     )
     exp: dict[str, Any] = {"strategy": "ab", "variant_column": vcol}
     granularity = "unit"
@@ -91,6 +95,13 @@ def infer_spec(
     exp["granularity"] = granularity
     if control:
         exp["control"] = control
+    if split is not None:
+        exp["split"] = dict(split)
+        notes.append("split: " + ", ".join(f"{k} {v:g}" for k, v in split.items())
+                     + " (given)")
+    else:
+        notes.append("split: unknown, so no sample ratio verdict; pass --split (e.g. "
+                     "--split control=0.5,treatment=0.5) or --endpoint-config")
     spec = parse_spec({"experiment": exp, "metrics": metrics}, source="inferred")
     return spec, notes
 

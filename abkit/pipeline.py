@@ -41,7 +41,8 @@ def _inferred(source: Any, overrides: Overrides) -> tuple[ExperimentSpec, list[s
     if len(sample) == 0:
         raise InputError(f"{source.label} has no data rows", "check the file is not empty")
     sp, notes = infer_spec(cols, sample, variant_column=overrides.variant_column,
-                           unit_column=overrides.unit_column, control=overrides.control)
+                           unit_column=overrides.unit_column, control=overrides.control,
+                           split=overrides.split)
     if overrides.on_rejected is not None:
         sp = sp.with_(on_rejected=overrides.on_rejected)
     return sp, notes
@@ -57,6 +58,8 @@ def analyze(
     on_rejected: str | None = None,
     engine: str | None = None,
     deterministic: bool | None = None,
+    split: Mapping[str, float] | None = None,
+    endpoint_config: str | Path | None = None,
 ) -> Report:
     """Analyse an experiment's logs and decide go / no-go / inconclusive.
 
@@ -80,6 +83,13 @@ def analyze(
         (default). ``False`` uses every core; parallel floating-point sums then vary in the
         last bits (~1e-15 relative) between runs. Default: on, unless the environment sets
         ``ABKIT_DETERMINISTIC=0``.
+    split : mapping, optional
+        The designed split of an A/B test (variant -> share), for the sample ratio check;
+        overrides the spec's. Without a spec, and without ``split`` or ``endpoint_config``,
+        the split is unknown and no SRM verdict is given.
+    endpoint_config : path, optional
+        A SageMaker ``describe-endpoint-config`` JSON; its production variants' weights
+        give ``split``.
 
     Returns
     -------
@@ -87,8 +97,19 @@ def analyze(
         ``.decision``, ``.reasons`` and ``.to_dict()`` (the JSON document), for every
         strategy; A/B reports also have ``.comparisons``.
     """
+    if endpoint_config is not None:
+        from .io.endpoint_config import read_endpoint_config
+
+        if split is not None:
+            raise InputError("give the designed split once: split or endpoint_config, not "
+                             "both", "drop --split or --endpoint-config")
+        cfg = read_endpoint_config(endpoint_config)
+        if cfg.intended_split is None:
+            raise InputError(f"{endpoint_config}: every production variant has weight 0, so "
+                             "the designed split is undefined", "pass --split instead")
+        split = dict(cfg.intended_split)
     overrides = Overrides(variant_column, unit_column, control, on_rejected, engine,
-                          deterministic)
+                          deterministic, dict(split) if split is not None else None)
     if spec is None:
         strategy = get_strategy("ab")
         source = strategy.open(data, overrides)

@@ -95,7 +95,8 @@ def test_empty_arm_in_design_is_a_usage_error(ab_spec):
     # a declared label without rows cannot be told from a typo: exit 2, never an SRM NO-GO
     # (issue #11; this was a NO-GO from the SRM before)
     df = make_ab_log(2000, seed=5, dirty=False)
-    ab_spec["experiment"]["split"] = {"control": 1, "treatment": 1, "treatment_b": 1}
+    ab_spec["experiment"]["split"] = {"control": 0.3333, "treatment": 0.3333,
+                                      "treatment_b": 0.3334}
     with pytest.raises(InputError, match="experiment.split.treatment_b label 'treatment_b' "
                        "has no usable rows") as e:
         abkit.analyze(df, ab_spec)
@@ -152,10 +153,17 @@ def test_primary_significantly_worse_is_no_go():
 def test_no_spec_infers_and_says_so(data_dir, validate_report):
     rep = abkit.analyze(data_dir / "ab_example.csv", unit_column="unit_id")
     doc = validate_report(rep.to_dict())
-    # without a declared split the misspelt variant 'treatmnet' (1 row) is a third arm: SRM
-    # fails, and a warning points at it
-    assert rep.decision == "no-go" and not rep.srm.passed
+    # without a spec the split is unknown: no SRM verdict (it used to test an assumed equal
+    # split over control, treatment and the misspelt 'treatmnet' and say NO-GO); a warning
+    # points at the 1-unit arm
+    assert rep.decision == "inconclusive"
+    assert doc["srm"]["passed"] is None and doc["srm"]["pvalue"] is None
+    assert "SRM not tested: split unknown" in rep.to_text()
+    assert any("split: unknown" in n for n in doc["inferred"])
     assert any("'treatmnet' has only 1 units" in w for w in doc["warnings"])
+    # a direction nobody gave: significant differences read higher / lower
+    assert {c["verdict"] for c in doc["comparisons"]} <= {"higher", "lower", "neutral"}
+    assert "higher" in {c["verdict"] for c in doc["comparisons"]}
     assert any("control: 'control'" in n for n in doc["inferred"])
     metrics = {c["metric"]: c["kind"] for c in doc["comparisons"]}
     assert metrics["converted"] == "proportion" and metrics["revenue"] == "mean"
@@ -255,3 +263,28 @@ def test_default_mode_varies_only_in_the_last_bits(big_request_logs, data_dir):
     for x, y in zip(a.to_dict()["comparisons"], b.to_dict()["comparisons"]):
         for key in ("effect", "pvalue", "rel_effect", "control_value", "treatment_value"):
             assert x[key] == pytest.approx(y[key], rel=1e-10, abs=1e-300)
+
+
+def _eighty_twenty(n: int = 10_000) -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    return pd.DataFrame({"variant": np.where(np.arange(n) % 5 == 0, "variant-b", "variant-a"),
+                         "y": rng.normal(10, 2, n)})
+
+
+def test_no_spec_split_from_option_or_endpoint_config(tmp_path, validate_report):
+    """An 80/20 SageMaker endpoint without a spec was tested against an assumed 50/50 and
+    reported 'SRM FAILED ... the assignment is broken' (issue #11)."""
+    df = _eighty_twenty()
+    doc = validate_report(abkit.analyze(df, control="variant-a").to_dict())
+    assert doc["srm"]["passed"] is None and doc["decision"] == "inconclusive"
+    cfg = tmp_path / "endpoint-config.json"
+    cfg.write_text(json.dumps({"EndpointConfigName": "ep", "ProductionVariants": [
+        {"VariantName": "variant-a", "InitialVariantWeight": 4.0},
+        {"VariantName": "variant-b", "InitialVariantWeight": 1.0}]}))
+    doc = validate_report(abkit.analyze(df, endpoint_config=cfg, control="variant-a").to_dict())
+    assert doc["srm"]["passed"] is True and doc["srm"]["expected"] == {
+        "variant-a": 0.8, "variant-b": 0.2}
+    rep = abkit.analyze(df, split={"variant-a": 0.5, "variant-b": 0.5}, control="variant-a")
+    assert rep.srm.passed is False and rep.decision == "no-go"
+    with pytest.raises(InputError, match="split or endpoint_config, not both"):
+        abkit.analyze(df, split={"variant-a": 0.8, "variant-b": 0.2}, endpoint_config=cfg)

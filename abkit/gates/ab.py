@@ -31,6 +31,7 @@ from ..stats import (
     noninferiority_pvalue,
     srm_test,
 )
+from ..stats.srm import srm_unknown
 
 __all__ = ["ComparisonRecord", "Outcome", "Tested", "decide_ab", "run_comparisons"]
 
@@ -124,8 +125,12 @@ def run_comparisons(spec: ExperimentSpec, reduced: Reduced, plan: Plan,
     """Run every comparison (metric x treatment), multiplicity-adjusted, and the SRM check;
     ``variants[0]`` is the control."""
     control, treatments = variants[0], variants[1:]
-    expected = dict(spec.split) if spec.split is not None else {v: 1.0 for v in variants}
-    srm = srm_test(reduced.units, expected, spec.srm_threshold)
+    inferred = spec.source == "inferred"  # no spec: directions and the split are unknown
+    if spec.split is None and inferred:
+        srm = srm_unknown({v: reduced.units.get(v, 0) for v in variants}, spec.srm_threshold)
+    else:
+        expected = dict(spec.split) if spec.split is not None else {v: 1.0 for v in variants}
+        srm = srm_test(reduced.units, expected, spec.srm_threshold)
 
     raw: list[tuple[MetricSpec, str, Comparison, str | None]] = []
     for mp in plan.metrics:
@@ -145,7 +150,10 @@ def run_comparisons(spec: ExperimentSpec, reduced: Reduced, plan: Plan,
         verdict = "neutral"
         if padj is not None and padj < spec.alpha and eff is not None and eff != 0:
             up = eff > 0
-            verdict = "better" if up == (m.good == "increase") else "worse"
+            if inferred:  # a direction nobody gave: say which way, not whether it is good
+                verdict = "higher" if up else "lower"
+            else:
+                verdict = "better" if up == (m.good == "increase") else "worse"
         margin_abs = p_ni = regressed = p_safe = safe = None
         if m.role == "guardrail":
             cv = res.control_value

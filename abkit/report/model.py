@@ -187,7 +187,7 @@ class Report(ReportExports):
                 "statistic": srm.statistic,
                 "df": srm.df,
                 "threshold": srm.threshold,
-                "passed": srm.passed,
+                "passed": srm.verdict,
                 "expected": srm.expected,
                 "observed": srm.observed,
             },

@@ -269,6 +269,10 @@ def _data_lines(doc: dict[str, Any]) -> list[str]:
     if doc.get("shadow") is not None or doc.get("bluegreen") is not None:
         lines.append(f"rows: {units}")
         return lines
+    if s["passed"] is None:  # the designed split is unknown: nothing was tested
+        lines.append(f"{what}: {units}; SRM not tested: split unknown (give --split or "
+                     "--endpoint-config)")
+        return lines
     lines.append(f"{what}: {units}; {seq}SRM {status} (p = {_p(s['pvalue'])}, expected {exp})")
     return lines
 

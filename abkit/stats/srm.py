@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-__all__ = ["SRMResult", "srm_test"]
+__all__ = ["SRMResult", "srm_test", "srm_unknown"]
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,24 @@ class SRMResult:
     df: int
     pvalue: float | None
     threshold: float
+    #: False when the designed split is unknown (no spec, no --split): nothing was tested
+    known: bool = True
 
     @property
     def passed(self) -> bool:
+        """No mismatch shown (also True when nothing could be tested: it blocks nothing)."""
         return self.pvalue is None or self.pvalue >= self.threshold
+
+    @property
+    def verdict(self) -> bool | None:
+        """``passed``, or None when the split is unknown (the JSON ``passed``)."""
+        return self.passed if self.known else None
+
+
+def srm_unknown(observed: Mapping[str, int], threshold: float = 0.001) -> SRMResult:
+    """The check when the designed split is unknown: the counts, no test, no verdict."""
+    obs = {k: int(v) for k, v in observed.items()}
+    return SRMResult(obs, {}, {}, None, 0, None, threshold, known=False)
 
 
 def srm_test(

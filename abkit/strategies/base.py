@@ -37,6 +37,7 @@ OPTION_NAMES = {
     "on_rejected": "--fail-on-rejected / on_rejected=",
     "engine": "engine=",
     "deterministic": "--deterministic / --parallel / deterministic=",
+    "split": "--split / --endpoint-config / split= / endpoint_config=",
 }
 
 
@@ -50,6 +51,7 @@ class Overrides:
     on_rejected: str | None = None
     engine: str | None = None
     deterministic: bool | None = None
+    split: Any = None  # a mapping of variant -> designed share
 
     def given(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)
@@ -57,7 +59,7 @@ class Overrides:
 
     def spec_changes(self) -> dict[str, Any]:
         """The overrides that are spec keys (applied with ``spec.with_``)."""
-        keys = ("variant_column", "unit_column", "control", "on_rejected")
+        keys = ("variant_column", "unit_column", "control", "on_rejected", "split")
         return {k: v for k, v in self.given().items() if k in keys}
 
 
