@@ -13,7 +13,18 @@ this is exactly the variance of ``Y - theta * X``, so the mean test is Welch's t
 Welch-Satterthwaite degrees of freedom) on the adjusted values.
 
 The relative effect ``effect / f(c)`` is the delta method over both arms' means (for a plain
-mean metric ``se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4))``), with a normal interval.
+mean metric ``se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4))``), with the absolute effect's
+reference distribution (Student t with the same Welch df for ``test="welch"``, normal for
+``"z"``). Where that symmetric interval would reach -100 % or below while the estimate is above
+-100 %, the interval is taken on the log scale instead: ``log(1 + rel) +/- crit * se / (1 +
+rel)`` (the delta method for ``log(f(t) / f(c))``), transformed back, so it stays above -100 %
+(diagnostic ``LOG_RELATIVE_INTERVAL``). Elsewhere the delta interval is kept: it is the usual
+one, and the two agree to first order.
+
+0/1 metrics with few events (an arm with fewer than 10 events or non-events, no covariate) are
+tested exactly instead (:mod:`abkit.stats.exact`): Boschloo's test, Newcombe's interval for the
+difference and the Miettinen-Nurminen score interval for the rate ratio (diagnostic
+``FEW_EVENTS``, ``method = "boschloo"``).
 """
 
 from __future__ import annotations
@@ -24,6 +35,8 @@ from typing import Literal
 
 import numpy as np
 
+from .exact import FEW_EVENTS as FEW
+from .exact import binary_events
 from .moments import MomentStats
 from .results import ConfidenceInterval, Diagnostic, EffectEstimate, HasDiagnostics
 
@@ -74,6 +87,9 @@ class Comparison(HasDiagnostics):
         ``"welch"`` (t-test, Welch-Satterthwaite df) or ``"delta-z"`` (normal, delta method).
     theta, variance_reduction : float or None
         CUPED coefficient and ``1 - var(adjusted effect) / var(unadjusted effect)``.
+    events : (int, int) or None
+        ``(control, treatment)`` event counts when the exact few-events test was used
+        (``method = "boschloo"``); :func:`noninferiority_pvalue` then uses a score test.
     """
 
     n_control: int
@@ -88,6 +104,7 @@ class Comparison(HasDiagnostics):
     theta: float | None = None
     variance_reduction: float | None = None
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    events: tuple[int, int] | None = None
 
 
 _NONE = EffectEstimate(None, None, None, None)
@@ -150,6 +167,7 @@ def compare(
     *,
     test: Test = "welch",
     confidence_level: float = 0.95,
+    binary: bool | None = None,
 ) -> Comparison:
     """Compare ``metric`` between two arms.
 
@@ -166,16 +184,20 @@ def compare(
         ``"z"``: normal (use for ratio metrics).
     confidence_level : float
         Level of the two-sided intervals.
+    binary : bool, optional
+        Whether the metric is a 0/1 variable (a proportion). ``None`` (default) infers it from
+        the moments (:func:`abkit.stats.exact.binary_counts`); ``False`` never uses the exact
+        few-events test; ``True`` requires 0/1 moments (``ValueError`` otherwise).
     """
     diags: list[Diagnostic] = []
     method = "welch" if test == "welch" else "delta-z"
     mu_c, mu_t = control.mean_array, treatment.mean_array
     n_c, n_t = control.n, treatment.n
 
-    def done(cv=None, tv=None, ab=_NONE, rel=_NONE, theta=None, vr=None) -> Comparison:
+    def done(cv=None, tv=None, ab=_NONE, rel=_NONE, theta=None, vr=None, events=None):
         return Comparison(
-            n_c, n_t, _finite(cv), _finite(tv), ab, rel, method, confidence_level, "two-sided", theta, vr,
-            tuple(diags),
+            n_c, n_t, _finite(cv), _finite(tv), ab, rel, method, confidence_level, "two-sided",
+            theta, vr, tuple(diags), events,
         )
 
     if n_c == 0 or n_t == 0:
@@ -213,6 +235,24 @@ def compare(
             )
         )
         return done(f_c, f_t, EffectEstimate(raw, None, None, None))
+
+    counts = binary_events(control, treatment, metric, binary)
+    if counts is not None and min(counts[0], n_c - counts[0], counts[1], n_t - counts[1]) < FEW:
+        from .exact import exact_effects
+
+        method = "boschloo"
+        x_c, x_t = counts
+        ab, rel, msg = exact_effects(x_t, n_t, x_c, n_c, confidence_level)
+        diags.append(Diagnostic("FEW_EVENTS", msg))
+        if covariate is not None:
+            diags.append(Diagnostic("COVARIATE_NOT_APPLIED", "few events: the exact test "
+                                    "compares the unadjusted proportions; CUPED not applied "
+                                    "(theta = 0)"))
+        if rel is None:
+            diags.append(Diagnostic("ZERO_CONTROL_MEAN", f"the control value is {f_c:g}; a "
+                                    "relative effect is undefined, use the absolute effect"))
+        return done(f_c, f_t, ab, rel or _NONE, 0.0 if covariate is not None else None,
+                    events=counts)
 
     theta: float | None = None
     g_c = g_t = 0.0
@@ -296,13 +336,35 @@ def compare(
             r_c = -h_c / f_c - (rel * grad_fc) / f_c
             rse = math.sqrt(_quad(r_t, treatment) / n_t + _quad(r_c, control) / n_c)
         if math.isfinite(rse) and math.isfinite(rel):
-            relative = _t_or_z(rel, rse, None, confidence_level)
+            relative = _t_or_z(rel, rse, df, confidence_level)
+            if relative.ci is not None and relative.ci.low <= -1.0 < rel:
+                relative = _log_relative(rel, rse, df, confidence_level)
+                diags.append(Diagnostic(
+                    "LOG_RELATIVE_INTERVAL",
+                    "the symmetric (delta-method) relative interval would reach -100 % or "
+                    "below; the relative interval and p-value are on the log scale "
+                    "(log of the ratio of means), which stays above -100 %"
+                    + ("" if relative.ci else "; its upper end overflows (a ratio above "
+                       "e^700), so no interval is given")))
         else:
             diags.append(Diagnostic("NUMERIC_OVERFLOW", "the relative effect is out of "
                                     "floating-point range; use the absolute effect"))
             relative = _NONE
 
     return done(f_c, f_t, absolute, relative, _finite(theta), _finite(vr))
+
+
+def _log_relative(rel: float, rse: float, df: float | None, level: float) -> EffectEstimate:
+    """Relative interval on the log scale: ``log(1 + rel)`` with delta se ``rse / (1 + rel)``,
+    the same reference distribution as the absolute effect, transformed back."""
+    u, su = math.log1p(rel), rse / (1.0 + rel)
+    r = _t_or_z(u, su, df, level)
+    assert r.ci is not None
+    if r.ci.high > 700.0:  # a ratio beyond e^700: no finite interval to show
+        return EffectEstimate(rel, rse, None, r.pvalue, df, r.statistic)
+    return EffectEstimate(rel, rse, ConfidenceInterval(math.expm1(r.ci.low),
+                                                       math.expm1(r.ci.high)),
+                          r.pvalue, df, r.statistic)
 
 
 def noninferiority_pvalue(
@@ -312,11 +374,23 @@ def noninferiority_pvalue(
 
     Tests ``H0: harm <= margin_abs`` against ``H1: harm > margin_abs``, where harm is the
     effect signed so that positive is bad, using the comparison's own standard error and
-    degrees of freedom. Returns ``None`` when the comparison has no standard error.
+    degrees of freedom; a few-events proportion comparison (``comparison.events`` set) uses
+    the Farrington-Manning score test instead (:func:`abkit.stats.exact.score_pvalue`), which
+    needs no standard error at the observed rates (0 vs 0 events has none). Returns ``None``
+    when the comparison has no standard error (or the score test no variance).
     """
     from scipy import special as sp
 
     ab = comparison.absolute
+    if comparison.events is not None:
+        from .exact import score_pvalue
+
+        x_c, x_t = comparison.events
+        # harm > margin: p_t - p_c > margin (increase) or p_t - p_c < -margin (decrease)
+        value = margin_abs if harmful == "increase" else -margin_abs
+        value = min(max(value, -1.0 + 1e-12), 1.0 - 1e-12)
+        return score_pvalue(x_t, comparison.n_treatment, x_c, comparison.n_control, value,
+                            "greater" if harmful == "increase" else "less")
     if ab.estimate is None or ab.se is None:
         return None
     harm = ab.estimate if harmful == "increase" else -ab.estimate

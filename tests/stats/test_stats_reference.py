@@ -84,7 +84,9 @@ def stats_of(columns: dict, names) -> MomentStats:
 def test_welch_reference(case):
     """Absolute: scipy.stats.ttest_ind(t, c, equal_var=False) (+ .confidence_interval(level),
     .df); se = sqrt(var_t/n_t + var_c/n_c). Relative: delta method by formula in numpy,
-    se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4)), normal ci/p (scipy.stats.norm).
+    se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4)), Student t ci/p with the absolute
+    effect's Welch df (scipy.stats.t). ``binary=False``: the 0/1 cases test Welch's formula;
+    the few-events exact test is tested in test_exact.py.
 
     Cases: clear effect, A/A null, n = 30 per arm, 0/1 control with no conversions, mean metric
     with an all-zero control, 90/10 split, proportions, negative control mean, levels 0.90/0.99.
@@ -92,7 +94,8 @@ def test_welch_reference(case):
     exp = case["expected"]
     c = MomentStats.from_array(arr(case["data"]["control"]))
     t = MomentStats.from_array(arr(case["data"]["treatment"]))
-    res = compare(c, t, MEAN0, test="welch", confidence_level=case["confidence_level"])
+    res = compare(c, t, MEAN0, test="welch", confidence_level=case["confidence_level"],
+                  binary=False)
 
     assert res.control_value == pytest.approx(exp["control_value"], rel=REL, abs=0)
     assert res.treatment_value == pytest.approx(exp["treatment_value"], rel=REL)
@@ -273,17 +276,19 @@ def test_reference_file_metadata():
 # --------------------------------------------------------------------------------------
 
 
-def _cmp(c, t, metric=MEAN0, covariate=None, test="welch"):
+def _cmp(c, t, metric=MEAN0, covariate=None, test="welch", binary=None):
     return compare(MomentStats.from_array(arr(c)), MomentStats.from_array(arr(t)), metric,
-                   covariate, test=test)
+                   covariate, test=test, binary=binary)
 
 
 def test_zero_control_mean_proportion():
     """0/1 control without conversions: absolute = scipy.stats.ttest_ind(t, c,
-    equal_var=False) (df = n_t - 1 because the control has no variance); relative undefined."""
+    equal_var=False) (df = n_t - 1 because the control has no variance); relative undefined.
+    ``binary=False`` (Welch's formula); by default 4 vs 0 events take the exact test
+    (test_exact.py)."""
     c = np.zeros(50)
     t = np.r_[np.ones(4), np.zeros(46)]
-    res = _cmp(c, t)
+    res = _cmp(c, t, binary=False)
     ref = st.ttest_ind(t, c, equal_var=False)
     assert res.absolute.estimate == pytest.approx(0.08, rel=REL)
     assert res.absolute.pvalue == pytest.approx(ref.pvalue, rel=REL)

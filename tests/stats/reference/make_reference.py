@@ -46,7 +46,8 @@ SRC_WELCH = (
 SRC_REL_MEAN = (
     "delta method by formula in numpy: rel = (m_t - m_c)/m_c; "
     "se = sqrt(v_t/(n_t m_c^2) + m_t^2 v_c/(n_c m_c^4)) with v = var(ddof=1); "
-    "ci = rel -/+ scipy.stats.norm.ppf(0.5 + level/2) * se; p = 2*scipy.stats.norm.sf(|rel/se|)"
+    "ci = rel -/+ scipy.stats.t.ppf(0.5 + level/2, df) * se; p = 2*scipy.stats.t.sf(|rel/se|, df) "
+    "with df = scipy.stats.ttest_ind(t, c, equal_var=False).df (the absolute effect's df)"
 )
 SRC_RATIO = (
     "delta method by formula in numpy, per arm: R = mean(N)/mean(D), "
@@ -65,7 +66,8 @@ SRC_CUPED_MEAN = (
 SRC_CUPED_REL = (
     "delta method in numpy, theta fixed: rel = effect / mean(Y_c); per-unit influence "
     "u_t = (Y_t - theta X_t)/m_c, u_c = -((m_c + effect)/m_c^2) Y_c + (theta/m_c) X_c; "
-    "se = sqrt(var(u_t, ddof=1)/n_t + var(u_c, ddof=1)/n_c); normal ci/p via scipy.stats.norm"
+    "se = sqrt(var(u_t, ddof=1)/n_t + var(u_c, ddof=1)/n_c); ci/p via scipy.stats.t with the "
+    "absolute effect's Welch df"
 )
 SRC_CUPED_RATIO = (
     "linearisation by hand in numpy: pooled R = mean(N)/mean(D), L = (N - R D)/mean(D); "
@@ -115,6 +117,21 @@ def normal_block(est: float, se: float, level: float) -> dict:
     }
 
 
+def t_block(est: float, se: float, df: float, level: float) -> dict:
+    """Two-sided Student-t estimate block (the relative effect of a Welch comparison)."""
+    q = float(st.t.ppf(0.5 + level / 2, df))
+    stat = est / se
+    return {
+        "estimate": float(est),
+        "se": float(se),
+        "ci_low": float(est - q * se),
+        "ci_high": float(est + q * se),
+        "pvalue": float(2 * st.t.sf(abs(stat), df)),
+        "df": float(df),
+        "statistic": float(stat),
+    }
+
+
 def welch_block(t: np.ndarray, c: np.ndarray, level: float) -> dict:
     r = st.ttest_ind(t, c, equal_var=False)
     ci = r.confidence_interval(level)
@@ -140,7 +157,8 @@ def rel_mean_block(t: np.ndarray, c: np.ndarray, level: float) -> dict | None:
     v_t, v_c = float(np.var(t, ddof=1)), float(np.var(c, ddof=1))
     n_t, n_c = len(t), len(c)
     se = np.sqrt(v_t / (n_t * m_c**2) + m_t**2 * v_c / (n_c * m_c**4))
-    return normal_block((m_t - m_c) / m_c, se, level)
+    df = float(st.ttest_ind(t, c, equal_var=False).df)
+    return t_block((m_t - m_c) / m_c, se, df, level)
 
 
 def diag_codes_for_control(m_c: float) -> list[str]:
@@ -470,7 +488,7 @@ def make_cuped_mean_case(ss: np.random.SeedSequence) -> dict:
     u_t = at / m_c
     u_c = -((m_c + effect) / m_c**2) * yc + (theta / m_c) * xc
     rel_se = np.sqrt(np.var(u_t, ddof=1) / len(u_t) + np.var(u_c, ddof=1) / len(u_c))
-    relative = normal_block(effect / m_c, rel_se, level)
+    relative = t_block(effect / m_c, rel_se, absolute["df"], level)
     unadj = welch_block(yt, yc, level)
     vr = 1 - absolute["se"] ** 2 / unadj["se"] ** 2
     return {
