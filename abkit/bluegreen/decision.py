@@ -116,19 +116,19 @@ def _decide(metrics, plain, basis_comps, basis, tc: TimeConfounding, smoke, earl
             marg = f"{m.margin:.1%} margin" if m.margin else "zero margin"
             if c.regressed:
                 nogo.append(f"guardrail {m.name} regressed in the {label}: {c.text()} green vs "
-                            f"blue, worse than its {marg} (one-sided p = "
-                            f"{_p(c.regressed_pvalue)} < {alpha:g})")
+                            f"blue, worse than its {marg} (harm p = "
+                            f"{_p(c.regressed_pvalue)} < {alpha:g}, one-sided)")
             elif c.regressed is None:
                 blockers.append(f"guardrail {m.name} could not be evaluated "
                                 f"({', '.join(d.code for d in c.diagnostics) or 'no variance'})")
             elif not c.noninferior:
                 blockers.append(f"guardrail {m.name} is not shown non-inferior within its "
-                                f"{marg}: {c.text()} (one-sided p = "
+                                f"{marg}: {c.text()} (non-inferiority p = "
                                 f"{_p(c.noninferior_pvalue)} >= {alpha:g})")
         else:
             if c.verdict == "worse":
                 nogo.append(f"primary metric {m.name} is significantly worse in the {label}: "
-                            f"{c.text()} (p = {_p(c.result.absolute.pvalue)})")
+                            f"{c.text()} (two-sided p = {_p(c.result.absolute.pvalue)})")
             elif c.result.absolute.pvalue is None:
                 blockers.append(f"primary metric {m.name} could not be tested "
                                 f"({', '.join(d.code for d in c.diagnostics) or 'no variance'})")
@@ -149,7 +149,7 @@ def _decide(metrics, plain, basis_comps, basis, tc: TimeConfounding, smoke, earl
         for c in smoke.comparisons:
             if c.role == "guardrail" and c.regressed:
                 nogo.append(f"smoke test: guardrail {c.metric} regressed while both ran: "
-                            f"{c.text()} (one-sided p = {_p(c.regressed_pvalue)})")
+                            f"{c.text()} (harm p = {_p(c.regressed_pvalue)}, one-sided)")
             elif c.role == "primary" and c.verdict == "worse":
                 notes.append(f"smoke test: primary metric {c.metric} is significantly worse "
                              f"while both ran: {c.text()} (noted; the smoke test is small, "

@@ -239,7 +239,7 @@ def _decide_one(spec: ExperimentSpec, srm: SRMResult, recs: list[ComparisonRecor
             if r.regressed:
                 nogo.append(
                     f"guardrail {m.name} regressed: {_effect_text(r)} vs control, worse than "
-                    f"its {margin} (one-sided p = {_p(r.guardrail_pvalue)} < {a:g})"
+                    f"its {margin} (harm p = {_p(r.guardrail_pvalue)} < {a:g}, one-sided)"
                 )
             elif r.regressed is None:
                 blockers.append(f"guardrail {m.name} could not be evaluated "

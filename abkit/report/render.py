@@ -20,7 +20,19 @@ __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison
 
 _BADGE = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
 _HEAD = ["metric", "role", "treatment", "control", "treat.", "effect [CI]", "relative [CI]",
-         "p", "p adj", "verdict"]
+         "p (two-sided)", "adjusted p", "verdict"]
+
+
+def table_head(doc: dict[str, Any]) -> list[str]:
+    """The comparison table's header for ``doc``: the p-value column says which p-value the
+    strategy's rows hold, so no two numbers share one name (the reasons use the same
+    labels: adjusted p, harm p, non-inferiority p, anytime-valid p)."""
+    head = list(_HEAD)
+    if doc.get("timeline") is not None:
+        head[7] = "anytime-valid harm p"
+    elif doc.get("shadow") is not None:
+        head[7] = "non-inferiority p"
+    return head
 
 
 def _num(x: float | None) -> str:
@@ -49,7 +61,8 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
     """One row of display strings per comparison."""
     rows = []
     for c in doc["comparisons"]:
-        verdict = c["verdict"]
+        # a verdict word only with significance at the decision's level
+        verdict = "no difference shown" if c["verdict"] == "neutral" else c["verdict"]
         g = c.get("guardrail")
         if g and g.get("regressed"):
             verdict = "REGRESSED"
@@ -77,10 +90,12 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def text_table(rows: list[list[str]], *, indent: str = "", rule: bool = True) -> list[str]:
+def text_table(rows: list[list[str]], *, indent: str = "", rule: bool = True,
+               head: list[str] | None = None) -> list[str]:
     """The comparison table as aligned text lines, header first (a dashed rule under it)."""
-    table = [_HEAD] + rows
-    widths = [max(len(r[i]) for r in table) for i in range(len(_HEAD))]
+    head = head or _HEAD
+    table = [head] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     out = []
     for j, r in enumerate(table):
         out.append(indent + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
@@ -288,7 +303,9 @@ def render_text(doc: dict[str, Any]) -> str:
     for w in doc["warnings"]:
         out.append(f"warning: {w}")
     out.append("")
-    out += text_table([[plain(c) for c in r] for r in comparison_rows(doc)])
+    out += _standing(doc)
+    out += text_table([[plain(c) for c in r] for r in comparison_rows(doc)],
+                      head=table_head(doc))
     st = doc["settings"]
     out.append("")
     if doc.get("bluegreen") is not None:
@@ -317,6 +334,17 @@ def render_text(doc: dict[str, Any]) -> str:
     return _text_lines(out)
 
 
+def _standing(doc: dict[str, Any]) -> list[str]:
+    """A rollout's table is one look: say which (the look that decided, or the last)."""
+    tl = doc.get("timeline")
+    if not tl:
+        return []
+    k = doc.get("decided_at_look")
+    look = tl[k - 1] if k else tl[-1]
+    why = "the look that decided" if k else "the last look"
+    return [f"comparisons at look {look['look']} ({look['at']}, step {look['step']}), {why}:"]
+
+
 def _text_lines(lines: list[str]) -> str:
     """The text report: each line through :func:`plain` (idempotent, so the table cells
     sanitised before alignment stay as they are), so no name can start a line of its own."""
@@ -334,7 +362,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
     out += [f"- {_md(r)}" for r in doc["reasons"]]
     out += [f"- ⚠️ {_md(w)}" for w in doc["warnings"]]
     out.append("")
-    out.append(_md_row(_HEAD))
+    out += [x for line in _standing(doc) for x in (_md(line), "")]
+    out.append(_md_row(table_head(doc)))
     out.append("|" + "---|" * len(_HEAD))
     out += [_md_row(r) for r in comparison_rows(doc)]
     out.append("")
@@ -370,7 +399,7 @@ def render_html_fragment(doc: dict[str, Any]) -> str:
         f"{e(_BADGE[doc['decision']])}</strong> abkit {e(doc['strategy'])} analysis</p><ul>",
         *[f"<li>{e(r)}</li>" for r in doc["reasons"]],
         "</ul><table><thead><tr>",
-        *[f"<th>{e(h)}</th>" for h in _HEAD],
+        *[f"<th>{e(h)}</th>" for h in table_head(doc)],
         "</tr></thead><tbody>",
     ]
     for r in comparison_rows(doc):

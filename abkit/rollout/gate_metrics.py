@@ -108,7 +108,7 @@ class _DiffMetric:
             return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control,
                               st.n_treated, cval, tval, st.estimate, None, None, None, margin,
                               False, False, _f(self.min_p) if self.min_p < 1 else None,
-                              threshold, tuple(diags) + tuple(undefined))
+                              threshold, tuple(diags) + tuple(undefined), margin_rel=m.margin)
         est = st.estimate
         n = g.spec.rollout.tightest_at
         # promotion and the displayed interval: confidence sequences, whatever the method
@@ -133,7 +133,7 @@ class _DiffMetric:
         regressed = harm_lo is not None and harm_lo > 0
         return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control, st.n_treated,
                           cval, tval, est, ci, _f(harm_lo), _f(harm_hi), margin, regressed,
-                          noninf, self.min_p, threshold, tuple(diags))
+                          noninf, self.min_p, threshold, tuple(diags), margin_rel=m.margin)
 
     def _gst_rollback(self, harm: float, diags: list) -> tuple[float | None, float | None]:
         """The group sequential rollback test at this look: (lower bound of the harm from

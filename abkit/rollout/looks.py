@@ -36,6 +36,7 @@ class MetricLook:
     pvalue: float | None  # anytime-valid p-value of "no harm" (running minimum)
     threshold: float | None = None  # quantile metrics: the frozen control quantile
     diagnostics: tuple[Diagnostic, ...] = ()
+    margin_rel: float | None = None  # the margin as the spec wrote it (relative)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,22 +58,37 @@ class MetricLook:
         good side)."""
         base, ci = self.control_value, self.ci
         rel = rel_ci = None
+        effect, effect_ci = self.estimate, interval(ci)
         if self.kind == "count":
+            # tested as a rate ratio: the relative column is ratio - 1 with its interval; the
+            # effect column is the difference of the rates (candidate - control), no interval
             rel, rel_ci = self.estimate, interval(ci)
+            effect = (None if self.candidate_value is None or base is None
+                      else self.candidate_value - base)
+            effect_ci = None
         elif base not in (None, 0.0) and self.estimate is not None:
             rel = self.estimate / abs(base)
             if ci is not None:
                 rel_ci = {"low": ci[0] / abs(base), "high": ci[1] / abs(base)}
-        sign = 1.0 if self.good == "decrease" else -1.0
+        # a verdict word only when the anytime-valid interval excludes 0 (the level the gate
+        # decides at): better on the good side, worse on the other
         if self.regressed:
             verdict = "worse"
-        elif ci is not None and sign * ci[1] < 0:
-            verdict = "better"
-        else:
+        elif ci is None or ci[0] <= 0.0 <= ci[1]:
             verdict = "neutral"
+        else:
+            up = ci[0] > 0.0
+            verdict = "better" if up == (self.good == "increase") else "worse"
+        if self.kind == "count":  # the margin is on the ratio, as the user wrote it
+            margin = self.margin_abs or 0.0
+            margin_abs = margin * abs(base) if base is not None else 0.0
+        else:  # as the spec wrote it (relative to the baseline the gate used)
+            margin = (self.margin_rel if self.margin_rel is not None else
+                      0.0 if self.margin_abs is None or base in (None, 0) else
+                      self.margin_abs / abs(base))
+            margin_abs = self.margin_abs or 0.0
         guardrail = None if self.role == "secondary" else {
-            "margin": 0.0 if self.margin_abs is None or base in (None, 0) else
-            self.margin_abs / abs(base), "margin_abs": self.margin_abs or 0.0,
+            "margin": margin, "margin_abs": margin_abs,
             "pvalue": self.pvalue, "regressed": self.regressed,
             "noninferior": self.noninferior, "harm_lower": self.harm_lower,
             "harm_upper": self.harm_upper,
@@ -81,7 +97,7 @@ class MetricLook:
             metric=self.metric, kind=self.kind, role=self.role, good=self.good,
             control=control, treatment=candidate, n_control=self.n_control,
             n_treatment=self.n_candidate, control_value=self.control_value,
-            treatment_value=self.candidate_value, effect=self.estimate, ci=interval(ci),
+            treatment_value=self.candidate_value, effect=effect, ci=effect_ci,
             pvalue=self.pvalue, rel_effect=rel, rel_ci=rel_ci, method=self.method,
             confidence_level=level, guardrail=guardrail, verdict=verdict,
             diagnostics=[d.to_dict() for d in self.diagnostics],
