@@ -90,3 +90,43 @@ def test_ab_no_effect_guardrail_with_enough_data_is_go():
     assert any("every guardrail shown within its margin (latency)" in r for r in rep.reasons)
     g = next(c for c in rep.to_dict()["comparisons"] if c["metric"] == "latency")["guardrail"]
     assert g["noninferior"] is True and g["noninferior_pvalue"] < 1e-6
+
+
+# ---------------------------------------------------------------- the rule in every strategy
+DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "data"
+SAMPLES = {
+    "ab": (DATA / "ab_example.csv", DATA / "ab_example.toml"),
+    "linear": (DATA / "linear.csv.gz", DATA / "linear.toml"),
+    "bluegreen": (DATA / "bluegreen_smoke.csv.gz", DATA / "bluegreen.toml"),
+    "shadow": (DATA / "shadow" / "datacapture" / "churn-endpoint-same",
+               DATA / "shadow" / "guardrails-same.toml"),
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(SAMPLES))
+def test_the_pipeline_applies_the_rule_to_every_strategy(strategy, monkeypatch):
+    """Each sample here is GO. If a strategy's own decide() gave GO with a guardrail row that
+    is not shown within its margin, the one orchestration must still say INCONCLUSIVE: the
+    rule lives in abkit.pipeline, not in four decide() functions. Negative control: the same
+    run without the tampering stays GO."""
+    from dataclasses import replace
+
+    from abkit.strategies.base import get_strategy
+
+    log, spec = SAMPLES[strategy]
+    assert abkit.analyze(log, spec).decision == "go"
+    cls = type(get_strategy("canary" if strategy == "linear" else strategy))
+    real = cls.decide
+
+    def tampered(self, sp, results):
+        v = real(self, sp, results)
+        rows = tuple(replace(r, guardrail={**r.guardrail, "noninferior": False,
+                                           "regressed": False})
+                     if r.role == "guardrail" else r for r in v.rows)
+        assert any(r.role == "guardrail" for r in rows)
+        return replace(v, rows=rows)
+
+    monkeypatch.setattr(cls, "decide", tampered)
+    rep = abkit.analyze(log, spec)
+    assert rep.decision == "inconclusive"
+    assert any("is not shown within its margin" in r for r in rep.reasons)
