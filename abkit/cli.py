@@ -28,6 +28,12 @@ Exit codes:
   4  internal error (a bug: please report it)"""
 
 
+def _keep_in_meta(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """--engine and --spark-master are kept in the context for :func:`_run_analysis`."""
+    ctx.meta[f"abkit.{param.name}"] = value
+    return value
+
+
 def _common_options(f: Callable) -> Callable:
     opts = [
         click.argument("logs", nargs=-1, required=True, type=click.Path()),
@@ -54,6 +60,14 @@ def _common_options(f: Callable) -> Callable:
                      help="--deterministic (default): reduce on one thread, byte-identical "
                           "output run after run. --parallel: use every core; numbers may "
                           "then differ in the last bits between runs."),
+        click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]),
+                     default=None, expose_value=False, callback=_keep_in_meta,
+                     help="The engine that reduces the logs: duckdb (default) or spark "
+                          "(pip install \"abkit[spark]\").  [duckdb|pandas|spark]"),
+        click.option("--spark-master", default=None, metavar="URL", expose_value=False,
+                     callback=_keep_in_meta,
+                     help="The Spark master with --engine spark (default: local[*], or "
+                          "$ABKIT_SPARK_MASTER); an active Spark session is used as it is."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -88,9 +102,20 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                   deterministic, split=None, endpoint_config=None):
     from .pipeline import analyze
 
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    engine = meta.get("abkit.engine")
+    master = meta.get("abkit.spark_master")
+    if master is not None:
+        if engine != "spark":
+            raise AbkitError("--spark-master is used only with --engine spark",
+                             "add --engine spark, or drop --spark-master")
+        from .engine.spark_logs import set_master
+
+        set_master(master)
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
-        on_rejected="fail" if fail_on_rejected else None,
+        on_rejected="fail" if fail_on_rejected else None, engine=engine,
         deterministic=deterministic, split=parse_split(split) if split else None,
         endpoint_config=endpoint_config,
     )
@@ -280,6 +305,26 @@ def simulate_ab(output, users, per_request, seed, scenario) -> int:
                          "use a .csv, .tsv, .parquet or .jsonl name (optionally + .gz) in an "
                          "existing folder") from None
     click.echo(f"wrote {len(df):,} rows to {plain(output)}", err=True)
+    return ExitCode.GO
+
+
+@cli.command(epilog="Exit codes: 0 stopped, 2 bad config, 4 internal error. Needs "
+                     '`pip install "abkit[serve]"`.')
+@click.argument("config", type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8686, show_default=True)
+def serve(config, host, port) -> int:
+    """Serve the gates of CONFIG over HTTP for rollout controllers.
+
+    GET /v1/report/NAME: the report JSON, always 200 (Argo Rollouts' web provider);
+    GET or POST /v1/gate/NAME: 200 GO, 409 NO-GO, 425 INCONCLUSIVE (Flagger webhooks);
+    GET /healthz. CONFIG is a TOML file of [[gates]] tables (name, spec, logs).
+    """
+    from .serve import load_config, run
+
+    load_config(config)  # a bad config is exit 2 before the server starts
+    click.echo(f"abkit: serving {plain(str(config))} on http://{host}:{port}", err=True)
+    run(config, host=host, port=port)
     return ExitCode.GO
 
 
