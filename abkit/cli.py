@@ -63,7 +63,7 @@ def _common_options(f: Callable) -> Callable:
         click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]),
                      default=None, expose_value=False, callback=_keep_in_meta,
                      help="The engine that reduces the logs: duckdb (default) or spark "
-                          "(pip install \"abkit[spark]\").  [duckdb|pandas|spark]"),
+                          "(pip install \"abkit[spark]\"); pandas reads only DataFrames."),
         click.option("--spark-master", default=None, metavar="URL", expose_value=False,
                      callback=_keep_in_meta,
                      help="The Spark master with --engine spark (default: local[*], or "
@@ -305,6 +305,57 @@ def simulate_ab(output, users, per_request, seed, scenario) -> int:
                          "use a .csv, .tsv, .parquet or .jsonl name (optionally + .gz) in an "
                          "existing folder") from None
     click.echo(f"wrote {len(df):,} rows to {plain(output)}", err=True)
+    return ExitCode.GO
+
+
+@cli.command("init", epilog="Exit codes: 0 written, 2 unusable logs or options, 4 internal "
+                             "error.")
+@click.argument("logs", nargs=-1, required=True, type=click.Path())
+@click.option("--strategy", type=click.Choice(["ab", "canary", "linear", "bluegreen"]),
+              default="ab", show_default=True)
+@click.option("--variant-col", default=None, help="Variant column (default: detected).")
+@click.option("--unit-col", default=None, help="Unit column (default: detected).")
+@click.option("--timestamp-col", default=None, help="Timestamp column (default: detected).")
+@click.option("--control", default=None, help="Control label (default: detected).")
+@click.option("--endpoint-config", type=click.Path(), default=None,
+              help="SageMaker describe-endpoint-config JSON: its weights become the split.")
+@click.option("--schedule", "schedule", default=None,
+              help="Canary/linear: a CodeDeploy configuration name, or a JSON file holding a "
+                   "SageMaker TrafficRoutingConfiguration (or a deployment config).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the spec here (refused if the file exists); default stdout.")
+def init(logs, strategy, variant_col, unit_col, timestamp_col, control, endpoint_config,
+         schedule, output) -> int:
+    """Write a commented starter spec for LOGS, to edit: columns, labels, shares and one
+    metric per numeric column. Good directions and margins are left as "FILL IN" blanks,
+    which `abkit validate-spec` reports until they are filled in."""
+    import json
+
+    from .engine.input import LogInput
+    from .init_spec import starter_spec
+
+    if output:
+        _check_output_first(output, logs, None, endpoint_config)
+        if os.path.exists(output):
+            raise AbkitError(f"{output} exists; abkit init does not overwrite a spec",
+                             "give a new file name, or delete the old one first")
+    sched: Any = schedule
+    if schedule and os.path.isfile(schedule):
+        try:
+            sched = json.loads(Path(schedule).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise AbkitError(f"--schedule {schedule}: not a JSON file ({e})") from None
+    text = starter_spec(LogInput(list(logs)), strategy=strategy, variant_column=variant_col,
+                        unit_column=unit_col, timestamp_column=timestamp_col, control=control,
+                        endpoint_config=endpoint_config, schedule=sched)
+    if output:
+        from .core.outputs import write_text_atomic
+
+        write_text_atomic(output, text)
+        click.echo(f"abkit: wrote a starter spec to {plain(output)}; fill in its blanks, "
+                   f"then run abkit validate-spec {plain(output)}", err=True)
+    else:
+        click.echo(plain(text).replace("\\n", "\n"), nl=False)
     return ExitCode.GO
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from .errors import InputError
 from .spec import CONTROL_NAMES, ExperimentSpec, parse_spec
 
-__all__ = ["infer_spec", "pick_control"]
+__all__ = ["infer_spec", "numeric_metrics", "pick_control"]
 
 _ID_HINTS = ("id", "uuid", "key")
 _TIME_HINTS = ("ts", "time", "timestamp", "date", "datetime", "created_at", "event_time")
@@ -41,8 +41,6 @@ def infer_spec(
     primary metric for that). The designed split is ``split`` (from ``--split`` or an
     endpoint config); without it, it is unknown and no SRM verdict is given.
     """
-    import pandas as pd
-
     notes: list[str] = []
     vcol = variant_column or "variant"
     if variant_column is None:
@@ -50,28 +48,7 @@ def infer_spec(
     skip = {vcol}
     if unit_column:
         skip.add(unit_column)
-    metrics = []
-    for c in columns:
-        if c in skip or _is_id_or_time(c):
-            continue
-        s = sample[c] if c in sample.columns else None
-        if s is None:
-            continue
-        text = s.dropna().astype(str).str.strip()
-        text = text[text != ""]
-        if text.empty:
-            continue
-        vals = pd.to_numeric(text, errors="coerce")
-        special = text.str.lower().isin(["nan", "+nan", "-nan", "inf", "+inf", "-inf",
-                                         "infinity", "-infinity", "true", "false"])
-        numeric = vals.notna() | special
-        # a column is a metric when almost all its values are numbers; the rest will be
-        # rejected row by row with a reason, which the report shows
-        if numeric.mean() < 0.9:
-            continue
-        finite = set(vals.dropna().unique())
-        kind = "proportion" if finite and finite <= {0.0, 1.0} else "mean"
-        metrics.append({"name": c, "kind": kind, "column": c})
+    metrics = numeric_metrics(columns, sample, skip)
     if not metrics:
         raise InputError(
             "no numeric metric columns found to analyse",
@@ -125,3 +102,37 @@ def pick_control(variants: list[str], given: str | None, label: str) -> tuple[st
         f"cannot tell which variant is the control in {label}",
         f"variants present: {', '.join(variants)}; set `control` in the spec or pass --control",
     )
+
+
+def numeric_metrics(columns: list[str], sample: Any, skip: set[str],
+                    stray: float = 0.0) -> list[dict[str, str]]:
+    """A metric entry (name, kind, column) per column of ``sample`` that is almost all
+    numbers, skipping ``skip`` and id- or time-like names; 0/1 columns are proportions
+    (allowing a share ``stray`` of other values, which the run rejects as not_binary)."""
+    import pandas as pd
+
+    metrics = []
+    for c in columns:
+        if c in skip or _is_id_or_time(c):
+            continue
+        s = sample[c] if c in sample.columns else None
+        if s is None:
+            continue
+        text = s.dropna().astype(str).str.strip()
+        text = text[text != ""]
+        if text.empty:
+            continue
+        vals = pd.to_numeric(text, errors="coerce")
+        special = text.str.lower().isin(["nan", "+nan", "-nan", "inf", "+inf", "-inf",
+                                         "infinity", "-infinity", "true", "false"])
+        numeric = vals.notna() | special
+        # a column is a metric when almost all its values are numbers; the rest will be
+        # rejected row by row with a reason, which the report shows
+        if numeric.mean() < 0.9:
+            continue
+        finite = vals.dropna()
+        binary = finite.isin([0.0, 1.0])
+        kind = ("proportion" if len(finite) and (1.0 - binary.mean()) <= stray
+                and binary.any() else "mean")
+        metrics.append({"name": c, "kind": kind, "column": c})
+    return metrics

@@ -20,6 +20,9 @@ from ..errors import SpecError
 from .bounds import cut, show
 
 
+#: what `abkit init` writes where only the user can decide (a good direction, a margin)
+BLANK = "FILL IN"
+
 class _Checker:
     def __init__(self, source: str | None) -> None:
         self.where = f" in {source}" if source else ""
@@ -41,6 +44,7 @@ class _Checker:
             )
 
     def string(self, path: str, v: Any, optional: bool = True) -> str | None:
+        self.blank(path, v, "write the column or label name")
         if v is None and optional:
             return None
         if not isinstance(v, str) or not v.strip():
@@ -48,7 +52,14 @@ class _Checker:
                             'write one name in quotes, e.g. column = "latency_ms"')
         return v
 
+    def blank(self, path: str, v: Any, hint: str) -> None:
+        """Refuse a blank that ``abkit init`` left for the user (:data:`BLANK`)."""
+        if isinstance(v, str) and v.strip() == BLANK:
+            raise self.fail(path, "is still a blank left by `abkit init` for you to fill in",
+                            hint)
+
     def choice(self, path: str, v: Any, choices: tuple[str, ...], default: str | None) -> str:
+        self.blank(path, v, f"write one of: {', '.join(choices)}")
         if v is None:
             if default is None:
                 raise self.fail(path, "is required", f"one of: {', '.join(choices)}")
@@ -76,6 +87,8 @@ class _Checker:
 
     def margin(self, path: str, v: Any) -> float:
         """A relative margin: a number in [0, 1] or a percentage string up to "1000%"."""
+        self.blank(path, v, "write the harm you accept, relative to the control (0.05 = 5 %), "
+                   "or delete the line for a metric that is not a guardrail")
         if v is None:
             return 0.0
         hint = None

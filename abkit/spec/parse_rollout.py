@@ -61,6 +61,9 @@ def _parse_rollout(ck: _Checker, exp: Mapping[str, Any], strategy: str,
     if candidate == control:
         raise ck.fail("experiment.candidate", "the candidate must differ from the control")
     instances = ck.integer("experiment.instances", exp.get("instances"), None, 1, MAX_STEPS)
+    ck.blank("experiment.schedule", exp.get("schedule"),
+             'a CodeDeploy name (schedule = "Linear10PercentEvery1Minute") or a SageMaker '
+             "TrafficRoutingConfiguration table; `abkit init --schedule` reads one")
     if exp.get("schedule") is not None:
         try:
             schedule = parse_schedule(exp["schedule"], instances)
