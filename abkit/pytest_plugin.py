@@ -22,7 +22,7 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("abkit", "abkit rollout gates")
+    group = parser.getgroup("abkit", "abkit deployment gates")
     group.addoption(
         "--abkit-report-dir",
         default=None,
