@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import click
 
 from .core.sanitize import plain
+from .fmt import plural
 from .errors import AbkitError, ExitCode
 
 FORMATS = ("text", "json", "markdown", "html")
@@ -269,7 +270,7 @@ def validate_spec(spec) -> int:
     from .spec import load_spec
 
     sp = load_spec(spec)
-    click.echo(plain(f"{spec}: valid {sp.strategy} spec, {len(sp.metrics)} metrics "
+    click.echo(plain(f"{spec}: valid {sp.strategy} spec, {plural(len(sp.metrics), 'metric')} "
                      f"({', '.join(f'{m.name} [{m.role}]' for m in sp.metrics)})"))
     return ExitCode.GO
 

@@ -15,11 +15,11 @@ LAYERS = {
     "errors": 0, "core": 0, "fmt": 0, "_version": 0,
     "stats": 1, "spec": 1,
     "io": 2, "engine": 2, "datasets": 2, "datasets_capture": 2,
-    "gates": 3, "rollout": 3, "shadow": 3, "bluegreen": 3, "infer": 3,
+    "gates": 3, "rollout": 3, "shadow": 3, "bluegreen": 3, "infer": 3, "init_spec": 3,
     "plot": 4, "report": 4,
     "strategies": 5,
     "pipeline": 6, "monitor": 6, "analysis": 6,
-    "testing": 7, "pytest_plugin": 7, "cli": 7, "__main__": 7, "": 7,
+    "testing": 7, "pytest_plugin": 7, "cli": 7, "__main__": 7, "serve": 7, "": 7,
 }
 MAX_LINES = 420  # "about 400"
 # compatibility re-exports of public names that moved up a layer (lazy, inside __getattr__)

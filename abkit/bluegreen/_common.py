@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -45,8 +44,10 @@ TIME_CONFOUNDING_WARNING = (
 def _iso(t: float | None) -> str | None:
     if t is None or not math.isfinite(t):
         return None
+    from ..fmt import fmt_time
+
     try:
-        return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
+        return fmt_time(t)  # to the second
     except (OverflowError, OSError, ValueError):
         return None
 

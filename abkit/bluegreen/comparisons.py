@@ -53,12 +53,12 @@ class MetricComparison(HasDiagnostics):
         return 1.0 if self.good == "decrease" else -1.0
 
     def text(self) -> str:
+        from ..fmt import fmt_estimate
+
         ab, rel = self.result.absolute, self.result.relative
-        s = "n/a" if ab.estimate is None else f"{ab.estimate:+.4g}"
-        if ab.ci is not None:
-            s += f" [{ab.ci.low:+.4g}, {ab.ci.high:+.4g}]"
+        s = fmt_estimate(ab.estimate, (ab.ci.low, ab.ci.high) if ab.ci is not None else None)
         if rel.estimate is not None:
-            s += f" ({rel.estimate * 100:+.2f}%)"
+            s += f" ({fmt_estimate(rel.estimate, pct=True)})"
         return s
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..fmt import fmt_p
+from ..fmt import fmt_interval, fmt_num, fmt_p
 
 __all__ = ["DECISIONS", "ROW_KEYS", "Verdict", "VerdictRow", "interval", "promote_only_if_safe",
            "unproven_guardrails"]
@@ -111,8 +111,8 @@ def unproven_guardrails(rows: tuple[VerdictRow, ...] | list[VerdictRow]) -> list
                 or g.get("regressed") is True:
             continue
         ci, margin = r.ci, g.get("margin_abs")
-        where = f"interval [{ci['low']:+.4g}, {ci['high']:+.4g}]" if ci else "no interval"
-        against = f"a margin of {margin:.4g}" if margin is not None else "no margin"
+        where = f"interval {fmt_interval(ci['low'], ci['high'])}" if ci else "no interval"
+        against = f"a margin of {fmt_num(margin)}" if margin is not None else "no margin"
         settle = ("more data would settle it" if margin else
                   "with a margin of 0 only a shown improvement is within it: set the "
                   "guardrail's margin to the harm you accept")

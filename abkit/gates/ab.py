@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core.verdict import Verdict, VerdictRow, interval, unproven_guardrails
 from ..engine.plan import Plan, Reduced
+from ..fmt import fmt_estimate
 from ..fmt import fmt_p as _p
 from ..spec import ExperimentSpec, MetricSpec
 from ..stats import (
@@ -92,22 +93,13 @@ class Outcome(Verdict):
     treatments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _fmt(x: float | None, pct: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    if pct:
-        return f"{x * 100:+.2f}%"
-    return f"{x:+.4g}"
-
-
 def _effect_text(rec: ComparisonRecord) -> str:
     r = rec.result
     ab = r.absolute
-    s = f"{_fmt(ab.estimate)}"
-    if ab.ci:
-        s += f" [{ab.ci.low:+.4g}, {ab.ci.high:+.4g}]"
+    ci = (ab.ci.low, ab.ci.high) if ab.ci else None
+    s = fmt_estimate(ab.estimate, ci)
     if r.relative.estimate is not None:
-        s += f" ({_fmt(r.relative.estimate, pct=True)})"
+        s += f" ({fmt_estimate(r.relative.estimate, pct=True)})"
     return s
 
 

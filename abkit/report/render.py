@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core.sanitize import markdown as _md
 from ..core.sanitize import plain
+from ..fmt import fmt_estimate, fmt_num, plural
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
@@ -36,29 +37,36 @@ def table_head(doc: dict[str, Any]) -> list[str]:
 
 
 def _num(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    ax = abs(x)
-    if ax != 0 and (ax >= 1e6 or ax < 1e-3):
-        return f"{x:.3g}"
-    return f"{x:.4g}"
+    return fmt_num(x)
 
 
 def _signed(x: float | None) -> str:
-    s = _num(x)
-    return s if x is None or x < 0 else "+" + s
+    return fmt_num(x, signed=True)
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:+.2f}%"
+    return "n/a" if x is None else fmt_estimate(x, pct=True)
 
 
 def _ci(ci: dict | None, fmt) -> str:
     return "" if not ci else f" [{fmt(ci['low'])}, {fmt(ci['high'])}]"
 
 
+def _estimate(x: float | None, ci: dict | None, *, pct: bool = False,
+              unit: str | None = None) -> str:
+    """An estimate and its interval in one precision (:func:`abkit.fmt.fmt_estimate`)."""
+    return fmt_estimate(x, ci, pct=pct, unit=unit)
+
+
+def _units(doc: dict[str, Any]) -> dict[str, str]:
+    """Metric name -> its unit, where the spec gives one (``unit = "ms"``)."""
+    return {m["name"]: m["unit"] for m in (doc.get("spec") or {}).get("metrics", ())
+            if isinstance(m, dict) and m.get("unit")}
+
+
 def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
     """One row of display strings per comparison."""
+    units = _units(doc)
     rows = []
     for c in doc["comparisons"]:
         # a verdict word only with significance at the decision's level
@@ -79,10 +87,10 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
             c["metric"] + (" (cuped)" if c.get("cuped") else ""),
             role,
             c["treatment"],
-            _num(c["control_value"]),
-            _num(c["treatment_value"]),
-            _signed(c["effect"]) + _ci(c["ci"], _signed),
-            _pct(c["rel_effect"]) + _ci(c["rel_ci"], _pct),
+            fmt_num(c["control_value"], unit=units.get(c["metric"])),
+            fmt_num(c["treatment_value"], unit=units.get(c["metric"])),
+            _estimate(c["effect"], c["ci"], unit=units.get(c["metric"])),
+            _estimate(c["rel_effect"], c["rel_ci"], pct=True),
             _p(c["pvalue"]),
             _p(c["pvalue_adjusted"]),
             verdict,
@@ -104,11 +112,11 @@ def text_table(rows: list[list[str]], *, indent: str = "", rule: bool = True,
     return out
 
 
-def _pick_looks(doc: dict[str, Any], most: int = 16) -> list[dict | None]:
-    """Looks to show: all when few, else the first, the deciding and the last ones (None
-    marks a gap)."""
+def _pick_looks(doc: dict[str, Any], most: int | None = 16) -> list[dict | None]:
+    """Looks to show: all when few (or ``most=None``), else the first, the deciding and the
+    last ones (None marks a gap)."""
     tl = doc.get("timeline") or []
-    if len(tl) <= most:
+    if most is None or len(tl) <= most:
         return list(tl)
     keep = set(range(4)) | set(range(len(tl) - 4, len(tl)))
     k = doc.get("decided_at_look")
@@ -122,14 +130,16 @@ def _pick_looks(doc: dict[str, Any], most: int = 16) -> list[dict | None]:
     return out
 
 
-def timeline_rows(doc: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and display rows of the canary/linear timeline."""
+def timeline_rows(doc: dict[str, Any], *, all_looks: bool = False
+                  ) -> tuple[list[str], list[list[str]]]:
+    """Header and display rows of the canary/linear timeline: with ``all_looks`` every look
+    (the HTML page), else at most 16 with "..." for the gaps (text and Markdown)."""
     names = [c["metric"] for c in doc["comparisons"]]
     ctrl, cand = doc["control"], doc["rollout"]["candidate"]
     head = ["look", "at", "step (share)", f"n {cand} / {ctrl}"] + \
         [f"{n} [CS]" for n in names] + ["signal", "decision"]
     rows = []
-    for x in _pick_looks(doc):
+    for x in _pick_looks(doc, None if all_looks else 16):
         if x is None:
             rows.append(["..."] + [""] * (len(head) - 1))
             continue
@@ -139,7 +149,7 @@ def timeline_rows(doc: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         for n in names:
             m = x["metrics"].get(n)
             cells.append("n/a" if not m or m["estimate"] is None else
-                         _signed(m["estimate"]) + _ci(m["ci"], _signed))
+                         _estimate(m["estimate"], m["ci"]))
         cells += [x["signal"], x["decision"]]
         rows.append(cells)
     return head, rows
@@ -151,7 +161,7 @@ def _timeline_text(doc: dict[str, Any]) -> list[str]:
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     n = len(doc["timeline"])
     k = doc.get("decided_at_look")
-    out = [f"timeline: {n} looks every {doc['rollout']['look_every_s']:g} s"
+    out = [f"timeline: {plural(n, 'look')} every {doc['rollout']['look_every_s']:g} s"
            + (f"; decided at look {k} ({doc['decided_at']})" if k else "; no decision")]
     for j, r in enumerate(table):
         out.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
@@ -165,8 +175,7 @@ def _est(x: dict | None, pct: bool = False) -> str:
     if not x:
         return "n/a"
     v = x.get("estimate", x.get("rate"))
-    f = (lambda a: f"{a:.2%}") if pct else _num
-    return ("n/a" if v is None else f(v)) + _ci(x.get("ci"), f)
+    return fmt_estimate(v, x.get("ci"), pct=pct, signed=False)
 
 
 def shadow_lines(doc: dict[str, Any]) -> list[str]:
@@ -194,7 +203,7 @@ def shadow_lines(doc: dict[str, Any]) -> list[str]:
                    f"{_num(sc.get('mean_abs'))}; Spearman {_num(sp)}")
     for name, q in (sh.get("quality") or {}).items():
         out.append(f"  {name}: live {_num(q['live'])}, candidate {_num(q['shadow'])}, "
-                   f"difference {_signed(q['diff'])}{_ci(q['ci'], _signed)}")
+                   f"difference {_estimate(q['diff'], q['ci'])}")
     lat = sh.get("latency")
     if lat:
         for key, row in (lat.get("quantiles") or {}).items():
@@ -238,7 +247,7 @@ def bluegreen_lines(doc: dict[str, Any]) -> list[str]:
     smoke = bg.get("smoke_test") or {}
     if smoke.get("available"):
         out.append("smoke test (both served at the same time): "
-                   + ", ".join(f"{c['metric']} {_signed(c.get('effect'))}{_ci(c.get('ci'), _signed)}"
+                   + ", ".join(f"{c['metric']} {_estimate(c.get('effect'), c.get('ci'))}"
                                for c in smoke.get("comparisons") or []))
     tc = bg.get("time_confounding") or {}
     if tc.get("agrees") is not None:
@@ -254,7 +263,8 @@ def bluegreen_lines(doc: dict[str, Any]) -> list[str]:
                    f"{first.get('number')} ({first.get('time_iso', '')}, "
                    f"{(first.get('elapsed') or 0) / 60:.0f} min after the switch)")
     elif early.get("looks"):
-        out.append(f"early check (anytime-valid): no regression in {len(early['looks'])} looks")
+        out.append(f"early check (anytime-valid): no regression in "
+                   f"{plural(len(early['looks']), 'look')}")
     rb = bg.get("rollback") or {}
     out.append("rollback recommended" + (f" from {rb.get('at_iso')}" if rb.get("at_iso") else "")
                if rb.get("recommended") else "rollback not recommended")
