@@ -57,6 +57,8 @@ class MetricSpec:
     aggregate: str | None = None
     quantile: float | None = None
     baseline: float | None = None
+    #: the values' unit, shown beside them in reports (``"ms"``); None: no unit
+    unit: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -81,6 +83,7 @@ class MetricSpec:
             "aggregate": self.aggregate,
             "quantile": self.quantile,
             "baseline": self.baseline,
+            "unit": self.unit,
         }
         return {k: v for k, v in d.items() if v is not None}
 

@@ -18,7 +18,7 @@ from .model import (
 
 _METRIC_KEYS = {
     "name", "kind", "column", "numerator", "denominator", "covariate", "role", "good",
-    "margin", "aggregate", "quantile", "baseline",
+    "margin", "aggregate", "quantile", "baseline", "unit",
 }
 
 
@@ -75,6 +75,10 @@ def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str,
     role = ck.choice(f"{path}.role", m.get("role"), ROLES, "secondary")
     if margin and role != "guardrail":
         raise ck.fail(f"{path}.margin", "a margin only applies to role = \"guardrail\"")
+    unit = ck.string(f"{path}.unit", m.get("unit"))
+    if unit is not None and (len(unit) > 20 or not unit.isprintable()):
+        raise ck.fail(f"{path}.unit", "a unit is a short printable label",
+                      'e.g. unit = "ms"')
     return MetricSpec(
         name=str(name),
         kind=kind,
@@ -88,4 +92,5 @@ def _parse_metric(ck: _Checker, path: str, m: Any, granularity: str,
         aggregate=aggregate,
         quantile=quantile,
         baseline=baseline,
+        unit=unit,
     )
