@@ -106,7 +106,7 @@ def zoo(root: Path) -> dict[str, dict[str, int]]:
         rec("e12", "r12", out="!!!not base64!!!", enc_out="BASE64"),          # 12 undecodable
         rec("e13", "r13", enc_out="XML"),                                     # 13 undecodable
         rec("e14", "r14", out="{bad json", enc_out="JSON"),                   # 14 undecodable
-        rec("e15", "r15", inp="12,70.5,month-to-month"),                      # 15 bad_input
+        rec("e15", "r15", inp="12,70.5,month-to-month"),                      # 15 used, input unread
         rec("e16", "r16", out="nan"),                                         # 16 non_finite
         rec("e17", "r17", out="1.7"),                                         # 17 out_of_range
         rec("e18", "r18", out="abc"),                                         # 18 non_numeric
@@ -116,9 +116,11 @@ def zoo(root: Path) -> dict[str, dict[str, int]]:
         rec("e22", None),                                                     # 22 ok, no iid
     ]
     write(root, LIVE, live)
-    # a later hour, gzip: an ok record, a duplicate of e2 and an "inf" output
+    # a later hour, gzip: an ok record, an identical copy of e2 (delivered again; a copy
+    # that differed would make both conflicting_event) and an "inf" output
     write(root, LIVE_GZ, [rec("e23", "r23", t="2026-11-20T11:00:02Z"),
-                          rec("e2", "r2", t="2026-11-20T11:00:03Z"),
+                          rec("e2", "r2", inp=b64("1,20,one-year,0"), enc_in="BASE64",
+                              out=b64(PRED), enc_out="BASE64", ct_out="application/json"),
                           rec("e24", "r24", out="inf", t="2026-11-20T11:00:04Z")], gz=True)
     shadow = [
         rec("s1", "r1", out="0.75"),
@@ -128,16 +130,16 @@ def zoo(root: Path) -> dict[str, dict[str, int]]:
         rec("s3", "r3", out="-0.1"),
         rec("s3", "r3", out="0.4"),
         rec("s9", "r9", inp=json.dumps({"instances": [[1, 2, "a", 0], [3, 4, "b", 1]]}),
-            enc_in="JSON", ct_in="application/json"),                        # bad_input
+            enc_in="JSON", ct_in="application/json"),                        # input unread
     ]
     write(root, SHADOW, shadow)
     # the shadow answer of a request sent near the top of the hour lands in the next folder
     write(root, SHADOW_LATER, [rec("s23", "r23", t="2026-11-20T11:00:02Z", out="0.5")])
     live_exp = {"unparseable_line": 3, "missing_field": 4, "missing_id": 1,
-                "undecodable_payload": 3, "bad_input": 1, "non_finite_output": 2,
+                "undecodable_payload": 3, "non_finite_output": 2,
                 "out_of_range_output": 1, "non_numeric_output": 1, "missing_output": 1,
                 "bad_timestamp": 1, "duplicate_event": 2}
-    shadow_exp = {"out_of_range_output": 1, "bad_input": 1}
+    shadow_exp = {"out_of_range_output": 1}
     return {"variant-live": live_exp, "variant-shadow": shadow_exp}
 
 
@@ -155,7 +157,7 @@ def test_every_reason_is_counted_once_with_an_example(tmp_path):
     assert live.records_read == 25 and live.records_used == 25 - sum(expected["variant-live"]
                                                                       .values())
     assert res.by_variant["variant-shadow"].records_read == 6
-    assert res.by_variant["variant-shadow"].records_used == 4
+    assert res.by_variant["variant-shadow"].records_used == 5
     # every listed check name has a description, and only those are produced
     assert set(res.accounting.rejected) <= set(CAPTURE_CHECKS) <= set(REASONS)
     ex = live.examples
@@ -163,7 +165,8 @@ def test_every_reason_is_counted_once_with_an_example(tmp_path):
     assert ex["duplicate_event"] == (f"{tmp_path / LIVE}:21: eventId 'e1' already seen at "
                                      f"{tmp_path / LIVE}:1")
     assert ":13: " in ex["undecodable_payload"] or ":12: " in ex["undecodable_payload"]
-    assert "4 features" in ex["bad_input"]
+    assert "4 features" in live.unreadable_example and live.unreadable_input == 1
+    assert res.by_variant["variant-shadow"].unreadable_input == 1
     assert "'nan'" in ex["non_finite_output"]
     assert "1.7" in ex["out_of_range_output"]
     assert f"{tmp_path / LIVE_GZ}:2: eventId 'e2'" in \
@@ -232,10 +235,16 @@ def test_json_inputs_accepted_shapes(tmp_path):
     write(tmp_path, "ep/v/2026/11/20/10/a.jsonl", lines)
     res = read_capture(tmp_path / "ep", features=FEATURES)
     check_read(res)
-    assert res.accounting.rejected == {"bad_input": len(bad_shapes)}
-    f = res.frame
-    assert (f["tenure_months"] == 1.0).all() and (f["monthly_charges"] == 2.5).all()
-    assert (f["contract_type"] == "a").all() and (f["has_fiber"] == 1.0).all()
+    # an unreadable input rejects nothing: the output is kept, the features are missing
+    assert res.accounting.rejected == {}
+    assert res.accounting.unreadable_input == len(bad_shapes)
+    assert "bad_input: " in res.accounting.unreadable_example
+    f = res.frame.set_index("event_id")
+    ok = f.loc[[f"ok{i}" for i in range(len(ok_shapes))]]
+    assert (ok["tenure_months"] == 1.0).all() and (ok["monthly_charges"] == 2.5).all()
+    assert (ok["contract_type"] == "a").all() and (ok["has_fiber"] == 1.0).all()
+    bad = f.loc[[f"bad{i}" for i in range(len(bad_shapes))]]
+    assert bad[FEATURES].isna().all().all() and (bad["output"] == 0.83).all()
 
 
 def test_csv_tokens_numbers_strings_and_missing(tmp_path):
@@ -307,7 +316,7 @@ def test_random_mixtures_add_up(tmp_path):
         "missing_field": lambda i: rec(f"e{i}", drop=("eventMetadata",)),
         "missing_id": lambda i: rec(None),
         "undecodable_payload": lambda i: rec(f"e{i}", out="%%", enc_out="BASE64"),
-        "bad_input": lambda i: rec(f"e{i}", inp="1,2"),
+        "unreadable_input": lambda i: rec(f"e{i}", inp="1,2"),  # used, input unread
         "non_finite_output": lambda i: rec(f"e{i}", out="-inf"),
         "out_of_range_output": lambda i: rec(f"e{i}", out="2"),
         "bad_timestamp": lambda i: rec(f"e{i}", t="2026-13-45T99:00:00Z"),
@@ -317,7 +326,7 @@ def test_random_mixtures_add_up(tmp_path):
     for trial in range(5):
         root = tmp_path / f"t{trial}"
         expected: dict[str, int] = {}
-        n_ok = 0
+        n_ok = n_unread = 0
         for hour in (10, 11, 12):
             draw = rng.integers(0, len(kinds), size=rng.integers(1, 60))
             lines = []
@@ -326,6 +335,9 @@ def test_random_mixtures_add_up(tmp_path):
                 lines.append(makers[kind](f"{hour}_{j}"))
                 if kind is None:
                     n_ok += 1
+                elif kind == "unreadable_input":
+                    n_ok += 1
+                    n_unread += 1
                 else:
                     expected[kind] = expected.get(kind, 0) + 1
             gz = bool(hour % 2)
@@ -334,6 +346,7 @@ def test_random_mixtures_add_up(tmp_path):
         check_read(res)
         assert res.accounting.rejected == expected
         assert res.accounting.records_used == n_ok
+        assert res.accounting.unreadable_input == n_unread
 
 
 def test_gzip_is_recognised_by_its_magic_bytes(tmp_path):

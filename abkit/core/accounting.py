@@ -23,6 +23,12 @@ REASONS: dict[str, str] = {
     "unparseable_line": "the line could not be parsed (wrong number of fields, invalid JSON, "
     "a JSON value that is not an object, a blank or truncated capture line, or the rest of "
     "a gzip file that could not be decompressed)",
+    "oversized_line": "the line is longer than the reader's cap (64 MiB); it was read "
+    "through, never held in memory",
+    "nested_too_deeply": "the JSON of the line (or of its payload) is nested too deeply to "
+    "read safely",
+    "decompressed_too_large": "the rest of a file past the decompressed-size cap (16 GiB "
+    "per file), counted as one record: a gzip bomb is cut off, not expanded",
     "missing_variant": "the variant is null or empty",
     "unknown_variant": "the variant is not one of the spec's variants (split, live / "
     "candidate, blue / green)",
@@ -57,10 +63,15 @@ REASONS: dict[str, str] = {
     "out_of_range_output": "the output value is outside output_range (default [0, 1])",
     "duplicate_event": "the eventId was already used by an earlier record of the same variant "
     "(the first record in reading order is kept)",
+    "conflicting_event": "the same eventId occurs in several records of one variant with "
+    "different content (all of those records are rejected, whatever the reading order)",
     "bad_label": "the label is missing, not 0/1 (label_kind='binary') or not a finite "
     "number (label_kind='numeric')",
     "duplicate_label": "the same id has the same label more than once (the first is kept)",
     "conflicting_label": "the same id has different labels (all of its labels are rejected)",
+    "unreadable_input": "not a rejection: the record's input could not be read as one row "
+    "of the features (missing, undecodable, wrong field count); its output is still paired "
+    "and compared, its features are missing, so drift leaves it out",
     # shadow pairing
     "missing_request_id": "the request id is null or empty",
     "duplicate_request": "the request id occurs more than once on one side (all rows with "
@@ -117,15 +128,24 @@ def count_reasons(labels: Mapping[str, int] | Iterable[tuple[str, int]],
 
 
 def check_rows(label: str, rows_read: int, rows_used: int, rejected: Mapping[str, int],
-               on_rejected: str, check: str) -> None:
+               on_rejected: str, check: str,
+               examples: Mapping[str, str] | None = None) -> None:
     """The accounting's hard stops, for every strategy: no rows, every row rejected (the
-    reasons, most frequent first), or any rejection with ``on_rejected = "fail"``."""
+    reasons, most frequent first, and the most frequent one's example: the column, three
+    values and a fix where the engine found one), or any rejection with ``on_rejected =
+    "fail"``."""
     if rows_read == 0:
         raise InputError(f"{label} has no data rows", "check the file is not empty")
     if rows_used == 0:
-        top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items(), key=lambda kv: -kv[1]))
-        raise InputError(f"{label}: all {rows_read} rows were rejected ({top})",
-                         f"see the reasons; check {check}")
+        ranked = sorted(rejected.items(), key=lambda kv: -kv[1])
+        top = ", ".join(f"{k}: {v}" for k, v in ranked)
+        example = (examples or {}).get(ranked[0][0]) if ranked else None
+        hint = f"see the reasons; check {check}"
+        if example:
+            what, _, fix = str(example).partition("; ")
+            return_msg = f"{label}: all {rows_read} rows were rejected ({top}): {what}"
+            raise InputError(return_msg, fix or hint)
+        raise InputError(f"{label}: all {rows_read} rows were rejected ({top})", hint)
     if on_rejected == "fail" and rejected:
         top = ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items()))
         raise RejectedRowsError(

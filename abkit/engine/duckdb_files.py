@@ -60,7 +60,7 @@ def csv_header(path, delim: str) -> list[str]:
             head = fh.read(1 << 20)
     except (OSError, EOFError) as e:
         raise InputError(f"cannot read {path}: {e}", "check that the file is complete") from None
-    line = head.split(b"\n", 1)[0]
+    line = head.split(b"\n", 1)[0].split(b"\r", 1)[0]  # \r alone ends a line too
     _refuse_binary(path, head)
     try:
         text = line.decode("utf-8-sig").rstrip("\r")
@@ -69,7 +69,11 @@ def csv_header(path, delim: str) -> list[str]:
                          "re-encode the file as UTF-8") from None
     if not text.strip():
         return []
-    cols = next(csv.reader(io.StringIO(text), delimiter=delim))
+    try:
+        cols = next(csv.reader(io.StringIO(text), delimiter=delim))
+    except (csv.Error, StopIteration) as e:
+        raise InputError(f"{path}: cannot read the header line ({e})",
+                         "the first line must name the columns") from None
     # an unnamed column (pandas writes its index as one) gets DuckDB's placeholder name
     cols = [c if c != "" else f"column{i}" for i, c in enumerate(cols)]
     seen: set[str] = set()

@@ -16,6 +16,7 @@ re-exported here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,26 +56,66 @@ class MetricSeries:
     label: str = ""
 
 
+def _need(cond: bool, file: Any, key: str, what: str) -> None:
+    if not cond:
+        raise InputError(f"{file}: {key} {what}",
+                         "export again with `aws cloudwatch get-metric-data` (the file must "
+                         "be its unedited JSON output)")
+
+
+def _kind(v: Any) -> str:
+    return "null" if v is None else type(v).__name__.replace("dict", "object").replace(
+        "list", "array").replace("str", "string")
+
+
+def _series_points(r: dict, key: str, results: Any) -> tuple[tuple[str, ...],
+                                                               tuple[float, ...]]:
+    """Timestamps (ISO strings) and values (finite numbers) of one result, checked."""
+    ts, vals = r.get("Timestamps", []), r.get("Values", [])
+    _need(isinstance(ts, list), results, f"{key}.Timestamps", f"is {_kind(ts)}, not an array")
+    _need(isinstance(vals, list), results, f"{key}.Values", f"is {_kind(vals)}, not an array")
+    if len(ts) != len(vals):
+        raise InputError(f"{results}: {key} has {len(ts)} timestamps but {len(vals)} values")
+    for j, t in enumerate(ts):
+        _need(isinstance(t, str), results, f"{key}.Timestamps[{j}]",
+              f"is {_kind(t)}, not an ISO 8601 time string")
+    values = []
+    for j, v in enumerate(vals):
+        _need(isinstance(v, (int, float)) and not isinstance(v, bool), results,
+              f"{key}.Values[{j}]", f"is {_kind(v)}, not a number")
+        _need(math.isfinite(v), results, f"{key}.Values[{j}]", "is not finite")
+        values.append(float(v))
+    return tuple(ts), tuple(values)
+
+
 def read_get_metric_data(results: str | Path, queries: str | Path) -> list[MetricSeries]:
     """Join a GetMetricData results file with its queries file.
 
-    Raises InputError for missing files, malformed JSON, results whose Id has no query,
-    queries that are math expressions (no MetricStat), and series whose timestamps and
-    values differ in length. Non-finite values are refused too.
+    Raises InputError, naming the file and the key, for missing files, malformed JSON, a
+    value of the wrong type anywhere (``null`` timestamps or values, a string where a list
+    belongs), results whose Id has no query, queries that are math expressions (no
+    MetricStat), and series whose timestamps and values differ in length. Non-finite values
+    are refused too.
     """
     res = _load(results, "GetMetricData results")
     qry = _load(queries, "GetMetricData queries")
-    by_id = {}
-    for i, q in enumerate(qry.get("MetricDataQueries", [])):
+    by_id: dict[str, dict] = {}
+    qs = qry.get("MetricDataQueries", [])
+    _need(isinstance(qs, list), queries, "MetricDataQueries", f"is {_kind(qs)}, not an array")
+    for i, q in enumerate(qs):
         if not isinstance(q, dict) or "Id" not in q:
             raise InputError(f"{queries}: MetricDataQueries[{i}] has no Id")
+        _need(isinstance(q["Id"], str), queries, f"MetricDataQueries[{i}].Id",
+              f"is {_kind(q['Id'])}, not a string")
         by_id[q["Id"]] = q
     out = []
-    for i, r in enumerate(res.get("MetricDataResults", [])):
+    rs = res.get("MetricDataResults", [])
+    _need(isinstance(rs, list), results, "MetricDataResults", f"is {_kind(rs)}, not an array")
+    for i, r in enumerate(rs):
         if not isinstance(r, dict):
             raise InputError(f"{results}: MetricDataResults[{i}] is not an object")
         rid = r.get("Id")
-        q = by_id.get(rid)
+        q = by_id.get(rid) if isinstance(rid, str) else None
         if q is None:
             raise InputError(f"{results}: MetricDataResults[{i}] has Id {rid!r}, which no "
                              f"query in {queries} defines")
@@ -82,24 +123,34 @@ def read_get_metric_data(results: str | Path, queries: str | Path) -> list[Metri
         if not ms:
             raise InputError(f"{queries}: query {rid!r} is an expression, not a MetricStat",
                              "export the raw metrics (Invocations, errors, ModelLatency)")
+        qkey = f"query {rid!r}: MetricStat"
+        _need(isinstance(ms, dict), queries, qkey, f"is {_kind(ms)}, not an object")
         metric = ms.get("Metric", {})
-        ts, vals = r.get("Timestamps", []), r.get("Values", [])
-        if len(ts) != len(vals):
-            raise InputError(f"{results}: {rid!r} has {len(ts)} timestamps but "
-                             f"{len(vals)} values")
-        try:
-            values = tuple(float(v) for v in vals)
-        except (TypeError, ValueError):
-            raise InputError(f"{results}: {rid!r} has a non-numeric value") from None
-        if any(v != v or v in (float("inf"), float("-inf")) for v in values):
-            raise InputError(f"{results}: {rid!r} has a non-finite value")
+        _need(isinstance(metric, dict), queries, f"{qkey}.Metric",
+              f"is {_kind(metric)}, not an object")
+        dims = metric.get("Dimensions", [])
+        _need(isinstance(dims, list), queries, f"{qkey}.Metric.Dimensions",
+              f"is {_kind(dims)}, not an array")
+        for j, d in enumerate(dims):
+            _need(isinstance(d, dict) and isinstance(d.get("Name"), str)
+                  and isinstance(d.get("Value"), str), queries,
+                  f"{qkey}.Metric.Dimensions[{j}]", "is not {\"Name\": text, \"Value\": text}")
+        period = ms.get("Period", 60)
+        _need(isinstance(period, int) and not isinstance(period, bool) and period > 0,
+              queries, f"{qkey}.Period", f"is {period!r}, not a positive whole number of "
+              "seconds")
+        for k in ("MetricName", "Namespace"):
+            _need(isinstance(metric.get(k, ""), str), queries, f"{qkey}.Metric.{k}",
+                  "is not a string")
+        _need(isinstance(ms.get("Stat", ""), str), queries, f"{qkey}.Stat", "is not a string")
+        ts, values = _series_points(r, f"MetricDataResults[{i}] ({rid!r})", results)
         out.append(MetricSeries(
             id=rid,
             metric=str(metric.get("MetricName", "")),
             stat=str(ms.get("Stat", "")),
-            period=int(ms.get("Period", 60)),
-            dimensions={d["Name"]: d["Value"] for d in metric.get("Dimensions", [])},
-            timestamps=tuple(str(t) for t in ts),
+            period=period,
+            dimensions={d["Name"]: d["Value"] for d in dims},
+            timestamps=ts,
             values=values,
             status=str(r.get("StatusCode", "")),
             namespace=str(metric.get("Namespace", "")),

@@ -125,8 +125,8 @@ def pair_shadow(
 
     Labels join by the live record's label key: its ``inference_id`` when the frame has
     ``inference_id`` and ``event_id`` columns (SageMaker capture), or its ``event_id`` when
-    the request had no inferenceId (Model Monitor's merge rule); otherwise its
-    ``id_column``. Label rows: empty id ``missing_id``, non-numeric ``bad_label``, the same
+    the request had no inferenceId (Model Monitor's merge rule), and a label keyed by the
+    record's ``event_id`` is found too; otherwise its ``id_column``. Label rows: empty id ``missing_id``, non-numeric ``bad_label``, the same
     id with different labels ``conflicting_label`` (all such rows), repeated with the same
     label ``duplicate_label`` (first kept), no matching pair ``labels_only``. Labels read by
     :func:`~abkit.io.datacapture.read_ground_truth` are already de-duplicated.
@@ -229,14 +229,21 @@ def pair_shadow(
     unmatched_labels = 0
     if labels is not None:
         by_id, lc = _labels_by_id(labels, label_id_column, label_column)
+        alt_arr = None
         if {"inference_id", "event_id"} <= set(live.columns):
             lk = _norm_ids(L["inference_id"])
-            lk = lk.where(lk.notna(), _norm_ids(L["event_id"]))
+            ev = _norm_ids(L["event_id"])
+            lk = lk.where(lk.notna(), ev)
+            alt_arr = ev.to_numpy(dtype=object)  # ground truth keyed by the eventId
         else:
             lk = pd.Series(key, dtype=object)
         lk_arr = lk.to_numpy(dtype=object)
         hit = pd.Index(by_id.index).isin(lk_arr)
         label_vals = by_id.reindex(lk_arr).to_numpy(dtype=float)
+        if alt_arr is not None:
+            alt_vals = by_id.reindex(alt_arr).to_numpy(dtype=float)
+            label_vals = np.where(np.isnan(label_vals), alt_vals, label_vals)
+            hit |= pd.Index(by_id.index).isin(alt_arr)
         unmatched_labels = int((~hit).sum())
         lc.used = int(hit.sum())
         if unmatched_labels:
@@ -267,6 +274,10 @@ def pair_shadow(
             raise InputError(f"the shadow frame has no feature column {c!r}",
                              "both sides must carry the same features")
         mismatch |= ~_same(L[c], S[c])
+    if compared:  # a side whose input was unreadable (every feature missing) is not compared
+        unread = L[list(compared)].isna().all(axis=1).to_numpy() | \
+            S[list(compared)].isna().all(axis=1).to_numpy()
+        mismatch &= ~unread
     out["input_mismatch"] = mismatch
     if "output_label" in live.columns and "output_label" in shadow.columns:
         out["output_label_live"] = L["output_label"]

@@ -1,15 +1,29 @@
-"""Turn paths, globs and folders into a list of log files of one format."""
+"""Turn paths, globs and folders into a list of log files of one format.
+
+Walks never hang and never read a file twice: a symlinked folder is entered once per real
+folder (so a symlink loop ends), every file is de-duplicated by its real path, and only
+regular files are read. FIFOs, sockets and devices found inside a folder or by a glob are
+skipped and named in :attr:`Source.skipped` (and a :class:`SkippedFilesWarning`); one named
+on the command line is refused (it could block forever). URLs (``s3://`` ...) are refused
+with a message: abkit reads local files.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
+import os
+import re
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..errors import InputError
 
-__all__ = ["FORMATS", "Source", "resolve_sources", "detect_format"]
+__all__ = ["FORMATS", "Source", "SkippedFilesWarning", "resolve_sources", "detect_format",
+           "check_local", "regular_file", "walk_files"]
 
 # suffix (after stripping .gz) -> format
 FORMATS = {
@@ -23,15 +37,28 @@ FORMATS = {
     ".json": "jsonl",
 }
 _GZ = (".gz", ".gzip")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_MAGIC = re.compile(r"[*?[]")
+
+
+class SkippedFilesWarning(UserWarning):
+    """Special files (FIFOs, sockets, devices) were skipped inside a folder or glob."""
 
 
 @dataclass(frozen=True)
 class Source:
-    """Log files of a single format, in a stable (sorted) order."""
+    """Log files of a single format, in a stable (sorted) order.
+
+    ``skipped``: special files left out of a folder walk or glob (``"<path> (fifo)"``).
+    ``delimiter`` / ``decimal``: CSV options (``None``: ``,`` for CSV, tab for TSV; ``.``).
+    """
 
     files: tuple[Path, ...]
     format: str
     compressed: bool
+    skipped: tuple[str, ...] = ()
+    delimiter: str | None = None
+    decimal: str = "."
 
     @property
     def label(self) -> str:
@@ -51,39 +78,191 @@ def detect_format(path: Path) -> tuple[str | None, bool]:
     return FORMATS.get(suffixes[-1]), compressed
 
 
-def _expand(p: str | Path) -> list[Path]:
+def check_local(p: str | Path, what: str = "input") -> None:
+    """Refuse a URL: abkit reads local files."""
     s = str(p)
-    if any(ch in s for ch in "*?[") and not Path(s).exists():
-        hits = sorted(Path(h) for h in glob.glob(s, recursive=True) if Path(h).is_file())
+    if _URL.match(s):
+        scheme = s.split(":", 1)[0].lower()
+        hint = ("download it first (`aws s3 cp --recursive s3://... ./logs`) or use "
+                "--engine spark" if scheme in ("s3", "s3a", "s3n") else
+                "download it first and pass the local path")
+        raise InputError(f"{s}: abkit reads local files, not {scheme}:// URLs ({what})", hint)
+
+
+def _kind(mode: int) -> str | None:
+    """None for a regular file, else what the special file is."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "special file"
+
+
+def regular_file(path: str | Path, what: str = "file") -> Path:
+    """``path`` when it is a regular file (symlinks followed); InputError otherwise (a FIFO,
+    socket or device could block forever or never end)."""
+    p = Path(path)
+    check_local(p, what)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"no such file: {p}", "check the path (relative paths start "
+                         "from the current directory)") from None
+    except OSError as e:
+        raise InputError(f"cannot read {p}: {e.strerror or e}",
+                         "check the path and its permissions") from None
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        raise InputError(f"{p} is a {kind}, not a regular file; abkit does not read it",
+                         f"give a regular {what} (copy the stream to a file first)")
+    return p
+
+
+def walk_files(root: Path, skipped: list[str]) -> Iterator[Path]:
+    """Regular files below ``root`` (sorted per folder), following symlinked folders once
+    per real folder so that a symlink loop ends; special files are appended to
+    ``skipped``."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(d: Path) -> Iterator[Path]:
+        try:
+            st = os.stat(d)
+        except OSError:
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            return
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            p = Path(e.path)
+            try:
+                mode = os.stat(e.path).st_mode
+            except OSError:  # a dangling symlink, or a loop of file symlinks
+                continue
+            kind = _kind(mode)
+            if kind == "folder":
+                yield from walk(p)
+            elif kind is None:
+                yield p
+            else:
+                skipped.append(f"{p} ({kind})")
+
+    yield from walk(root)
+
+
+def _split_pattern(s: str) -> tuple[Path, list[str]]:
+    parts = Path(s).parts
+    for i, part in enumerate(parts):
+        if _MAGIC.search(part):
+            return (Path(*parts[:i]) if i else Path(".")), list(parts[i:])
+    return Path(s), []
+
+
+def _match(parts: list[str], pat: list[str]) -> bool:
+    """Path components against glob components; ``**`` matches zero or more folders."""
+    memo: dict[tuple[int, int], bool] = {}
+
+    def m(i: int, j: int) -> bool:
+        if (i, j) in memo:
+            return memo[(i, j)]
+        if j == len(pat):
+            r = i == len(parts)
+        elif pat[j] == "**":
+            r = m(i, j + 1) or (i < len(parts) and m(i + 1, j))
+        else:
+            r = i < len(parts) and fnmatch.fnmatchcase(parts[i], pat[j]) \
+                and not (parts[i].startswith(".") and not pat[j].startswith(".")) \
+                and m(i + 1, j + 1)
+        memo[(i, j)] = r
+        return r
+
+    return m(0, 0)
+
+
+def _glob(s: str, skipped: list[str]) -> list[Path]:
+    base, pat = _split_pattern(s)
+    if "**" not in pat:  # bounded depth: the standard glob cannot loop
+        hits = []
+        for h in sorted(glob.glob(s)):
+            try:
+                kind = _kind(os.stat(h).st_mode)
+            except OSError:
+                continue
+            if kind is None:
+                hits.append(Path(h))
+            elif kind != "folder":
+                skipped.append(f"{h} ({kind})")
+        return hits
+    if not base.is_dir():
+        return []
+    out = []
+    for f in walk_files(base, skipped):
+        if _match(list(f.relative_to(base).parts), pat):
+            out.append(f)
+    return sorted(out)
+
+
+def _expand(p: str | Path, skipped: list[str]) -> list[Path]:
+    s = str(p)
+    check_local(s)
+    if _MAGIC.search(s) and not Path(s).exists():
+        before = len(skipped)
+        hits = _glob(s, skipped)
         if not hits:
-            raise InputError(f"no files match {s!r}", "check the pattern and quote it in a shell")
+            extra = (f" (only special files: {', '.join(skipped[before:before + 3])})"
+                     if len(skipped) > before else "")
+            raise InputError(f"no files match {s!r}{extra}",
+                             "check the pattern and quote it in a shell")
         return [h for h in hits if detect_format(h)[0]] or hits
     path = Path(s)
     if path.is_dir():
-        hits = sorted(f for f in path.rglob("*") if f.is_file() and detect_format(f)[0])
+        before = len(skipped)
+        hits = [f for f in walk_files(path, skipped) if detect_format(f)[0]]
         if not hits:
+            extra = (f"; skipped {len(skipped) - before} special file(s): "
+                     f"{', '.join(skipped[before:before + 3])}" if len(skipped) > before
+                     else "")
             raise InputError(
-                f"folder {path} holds no log files",
+                f"folder {path} holds no log files{extra}",
                 f"abkit reads {', '.join(sorted(set(FORMATS)))} files (optionally .gz)",
             )
-        return hits
-    if not path.exists():
-        raise InputError(f"no such file: {path}", "check the path (relative paths start "
-                         "from the current directory)")
-    return [path]
+        return sorted(hits)
+    return [regular_file(path, "log file")]
 
 
-def resolve_sources(paths: str | Path | Iterable[str | Path]) -> Source:
+def resolve_sources(paths: str | Path | Iterable[str | Path], *,
+                    delimiter: str | None = None, decimal: str | None = None) -> Source:
     """Resolve paths, globs and folders to one :class:`Source`.
 
-    Raises :class:`InputError` for missing paths, empty folders, unknown extensions and
-    mixed formats.
+    Raises :class:`InputError` for missing paths, URLs, special files named directly, empty
+    folders, unknown extensions and mixed formats. ``delimiter`` (one character) and
+    ``decimal`` (``.`` or ``,``) are CSV/TSV options kept on the source.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise InputError(f"--delimiter must be one character other than a quote or a "
+                         f"newline, got {delimiter!r}", "e.g. --delimiter ';'")
+    if decimal is not None and decimal not in (".", ","):
+        raise InputError(f"--decimal must be '.' or ',', got {decimal!r}",
+                         "e.g. --decimal , for 1,5")
+    if decimal == "," and (delimiter or ",") == ",":
+        raise InputError("--decimal , needs another --delimiter (a comma cannot separate "
+                         "both fields and decimals)", "e.g. --delimiter ';' --decimal ,")
     files: list[Path] = []
+    skipped: list[str] = []
     for p in paths:
-        files.extend(_expand(p))
+        files.extend(_expand(p, skipped))
     if not files:
         raise InputError("no input files given", "pass at least one log file, folder or glob")
     seen: dict[str, list[Path]] = {}
@@ -108,6 +287,17 @@ def resolve_sources(paths: str | Path | Iterable[str | Path]) -> Source:
             f"{fl[0]}: gzip-wrapped Parquet is not supported",
             "Parquet compresses internally; decompress the file",
         )
-    # de-duplicate while keeping order
+    # de-duplicate by real path (a file reached through two symlinks is read once)
     uniq = list(dict.fromkeys(f.resolve() for f in fl))
-    return Source(tuple(uniq), fmt, True in comp)
+    if fmt == "parquet":
+        from .parquet_check import refuse_duplicate_columns
+
+        for f in uniq:
+            refuse_duplicate_columns(f)
+    skipped = list(dict.fromkeys(skipped))
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} special file(s) (FIFOs, sockets or devices "
+                      f"are never read): {', '.join(skipped[:5])}"
+                      + (", ..." if len(skipped) > 5 else ""), SkippedFilesWarning,
+                      stacklevel=2)
+    return Source(tuple(uniq), fmt, True in comp, tuple(skipped), delimiter, decimal or ".")

@@ -27,6 +27,9 @@ def _one_path(data: Any, what: str) -> Path:
     if len(items) != 1:
         raise InputError(f"a {what} analysis reads one capture tree; got {len(items)} paths",
                          "give the endpoint folder, e.g. datacapture/churn-endpoint")
+    from ..io.sources import check_local
+
+    check_local(items[0], f"the {what} capture tree")
     p = Path(items[0])
     if not p.exists():
         raise InputError(f"no such file or folder: {p}", "check the path")
@@ -129,6 +132,11 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
             _merge(rejected, labels.accounting.rejected)
             examples.update(labels.accounting.examples)
         notes += list(cap.warnings)
+        if cap.accounting.unreadable_input:
+            notes.append(f"{cap.accounting.unreadable_input} records have an input that cannot "
+                         "be read as features (unreadable_input); their outputs are paired and "
+                         "compared, drift leaves them out (e.g. "
+                         f"{cap.accounting.unreadable_example})")
         latency, errors = _cloudwatch(spec, cap.endpoint, notes)
         label = str(root)
         files = [str(f) for f in cap.files]
@@ -172,6 +180,8 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
             lab_frame, lb, lex, _ = _generic_frame([str(lp)])
             read += len(lab_frame) + lb
             _merge(rejected, {"unparseable_line": lb})
+            if lex:
+                examples.setdefault("unparseable_line", lex)
             lc = sh.label_column or "label"
             if sh.id_column not in lab_frame or lc not in lab_frame:
                 raise InputError(f"{lp}: the labels file needs columns {sh.id_column!r} and "
@@ -192,9 +202,8 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
                 badl |= ~lab_frame["label"].isin([0.0, 1.0])
             _merge(rejected, {"bad_label": int(badl.sum())})
             lab_frame = lab_frame[~badl]
-            dup = lab_frame["event_id"].duplicated(keep="first")
-            _merge(rejected, {"duplicate_label": int(dup.sum())})
-            lab_frame = lab_frame[~dup]
+            # empty ids, repeats and conflicting labels: pair_shadow's label accounting
+            # (conflicting labels reject every copy, so reading order cannot matter)
         for f in (live, shadow):
             if time_col:
                 f["inference_time"] = pd.to_datetime(f[time_col], utc=True, errors="coerce",
@@ -207,8 +216,10 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
         fmt = "log"
     _merge(rejected, pairs.accounting.rejected)
     examples.update(pairs.examples)
-    if "labels_only" in pairs.unmatched:
-        _merge(rejected, {"labels_only": pairs.unmatched["labels_only"]})
+    if pairs.labels is not None:  # the label rows: missing_id, conflicts, labels_only ...
+        _merge(rejected, pairs.labels.rejected)
+        for k, v in pairs.labels.examples.items():
+            examples.setdefault(k, v)
     frame = pairs.frame
     if sh.input_format == "log":
         for col, key in ((sh.latency_column, "latency"), (sh.error_column, "errors")):
@@ -226,7 +237,11 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
                 errors = {"live": (int((a[ok] != 0).sum()), int(ok.sum())),
                           "candidate": (int((b[ok] != 0).sum()), int(ok.sum())),
                           "source": f"{col} (nonzero = error)"}
-    used = read - sum(rejected.values())
+    # records used, counted directly: both records of each pair, and each attached label
+    used = pairs.accounting.records_used + (pairs.labels.records_used if pairs.labels else 0)
+    if used + sum(rejected.values()) != read:  # pragma: no cover - an accounting bug
+        raise AssertionError(f"shadow accounting does not add up: read {read}, used {used}, "
+                             f"rejected {sum(rejected.values())} ({rejected})")
     config = None
     if sh.endpoint_config:
         from ..io.cloudwatch import read_endpoint_config

@@ -162,7 +162,7 @@ class Strategy(ABC):
         check_labels(source.label, self.labels(spec), self.label_rows(reduced),
                      reduced.unknown_variants, reduced.rows_read)
         check_rows(source.label, reduced.rows_read, reduced.rows_used, reduced.rejected,
-                   spec.on_rejected, self.check_hint)
+                   spec.on_rejected, self.check_hint, getattr(reduced, "examples", None))
 
     @abstractmethod
     def test(self, spec: Any, source: Any, plan: Any, reduced: Any) -> Any:

@@ -15,12 +15,51 @@ import pandas as pd
 from ...errors import InputError
 from .accounting import _Counter, _merge
 from .decode import (
-    _csv_row, _decode, _example, _feature_column, _first_csv_field, _json_decode, _json_row,
+    _csv_row, _decode, _example, _feature_column, _first_csv_field, _parse_line, _json_row,
     _norm_id, _number, _Reject, _scalar,
 )
-from .discover import _discover, _File, _lines, _no_gc
+from .discover import _TooLarge, _discover, _File, _lines, _no_gc
 from .paths import extract_path, parse_path
 from .results import CaptureRead
+
+
+def _dedupe_events(keep, var_arr, c_eid, c_iid, c_time, c_out, c_lab, c_feat, counter,
+                   where) -> None:
+    """Reject repeated eventIds of one variant among the records still kept: when every copy
+    has the same content (output, inferenceId, inferenceTime, predicted label, features) the
+    first is kept and the others are ``duplicate_event``; when the copies differ, all of
+    them are ``conflicting_event``. Either way the result does not depend on reading order
+    (the kept copy equals the others but for its file and line)."""
+    cand = np.flatnonzero(keep)
+    if not cand.size:
+        return
+    eids = pd.Series([c_eid[i] for i in cand.tolist()], dtype=object)
+    dkey = pd.DataFrame({"v": var_arr[cand], "e": eids})
+    rep = dkey.duplicated(keep=False).to_numpy() & eids.notna().to_numpy()
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i in cand[rep].tolist():  # only the repeated ids, in reading order
+        groups.setdefault((int(var_arr[i]), c_eid[i]), []).append(i)
+    first_ex: dict[tuple[str, int], bool] = {}
+    for (vi, e), idx in groups.items():
+        if len(idx) < 2:
+            continue
+        contents = {repr((c_out[i], c_iid[i], c_time[i], c_lab[i],
+                          c_feat[i] if c_feat is not None else None)) for i in idx}
+        if len(contents) > 1:
+            reason, rej = "conflicting_event", idx
+            f, ln = where(idx[0])
+            what = (f"eventId {e!r} occurs {len(idx)} times with different content; all "
+                    "copies are rejected")
+        else:
+            reason, rej = "duplicate_event", idx[1:]
+            f, ln = where(idx[0])
+            what = f"eventId {e!r} already seen at {f}:{ln}"
+            f, ln = where(idx[1])
+        cnt = counter(vi)
+        cnt.reject(reason, None if first_ex.get((reason, vi)) else _example(f, ln, what),
+                   n=len(rej))
+        first_ex[(reason, vi)] = True
+        keep[np.asarray(rej, dtype=np.int64)] = False
 
 
 def read_capture(
@@ -73,10 +112,12 @@ def read_capture(
     -------
     CaptureRead
         The frame and the accounting. Rejection reasons and the order they are checked in:
-        :data:`CAPTURE_CHECKS`. Duplicates: within one variant, the first record (files in
-        path order, which is chronological, then line order) that passes every other check
-        is used; later records with the same ``eventId`` are rejected as
-        ``duplicate_event`` (a rejected copy never hides a good one). ``inference_id`` is
+        :data:`CAPTURE_CHECKS`. Duplicates: within one variant, among the records that pass
+        every other check (a rejected copy never hides a good one), copies of one
+        ``eventId`` with identical content (output, inferenceId, inferenceTime, predicted
+        label, features) keep the first (files in path order, then line order) and reject
+        the others as ``duplicate_event``; copies that differ are all rejected as
+        ``conflicting_event``, so the answer never depends on reading order. ``inference_id`` is
         ``None`` when absent; ids are compared as strings.
 
     Speed: one JSON decode per line in Python, then vectorised timestamp parsing,
@@ -134,6 +175,7 @@ def read_capture(
     c_out: list[float] = []
     c_lab: list[Any] = []
     c_feat: list[list] = []
+    c_badin: list[str | None] = []
     var_names: list[str] = []
     var_index: dict[str, int] = {}
     warnings: list[str] = []
@@ -154,26 +196,13 @@ def read_capture(
                     lineno += 1
                     cnt.read += 1
                     try:
-                        try:
-                            rec = _json_decode(raw.decode("utf-8-sig"))
-                        except ValueError as e:
-                            if not raw.strip():
-                                raise _Reject("unparseable_line", "blank line") from None
-                            msg = getattr(e, "msg", None) or "not UTF-8"
-                            raise _Reject("unparseable_line",
-                                          f"not valid JSON ({msg}; truncated?)") from None
-                        if not isinstance(rec, dict):
-                            raise _Reject("unparseable_line", "the line is JSON but not an object")
+                        rec = _parse_line(raw)
                         cd = rec.get("captureData")
                         if not isinstance(cd, dict):
                             raise _Reject("missing_field", "no captureData object")
                         out = cd.get("endpointOutput")
                         if not isinstance(out, dict):
                             raise _Reject("missing_field", "no captureData.endpointOutput")
-                        if n_feat:
-                            inp = cd.get("endpointInput")
-                            if not isinstance(inp, dict):
-                                raise _Reject("missing_field", "no captureData.endpointInput")
                         meta = rec.get("eventMetadata")
                         if not isinstance(meta, dict):
                             raise _Reject("missing_field", "no eventMetadata object")
@@ -186,9 +215,19 @@ def read_capture(
                         iid = (iid.strip() or None) if type(iid) is str else _norm_id(iid)
                         if eid is None and iid is None:
                             raise _Reject("missing_id", "neither eventId nor inferenceId")
-                        if n_feat:
-                            kind, val = _decode(inp, "endpointInput")
-                            row = _csv_row(val, n_feat) if kind == "csv" else _json_row(val, feats)
+                        bad_in = None
+                        if n_feat:  # an unreadable input keeps the record for its output
+                            try:
+                                inp = cd.get("endpointInput")
+                                if not isinstance(inp, dict):
+                                    raise _Reject("missing_field",
+                                                  "no captureData.endpointInput")
+                                kind, val = _decode(inp, "endpointInput")
+                                row = _csv_row(val, n_feat) if kind == "csv" else \
+                                    _json_row(val, feats)
+                            except _Reject as r:
+                                bad_in = r
+                                row = [None] * n_feat
                         kind, val = _decode(out, "endpointOutput")
                         lab: Any = math.nan
                         if kind == "csv":
@@ -220,6 +259,12 @@ def read_capture(
                     except _Reject as r:
                         cnt.reject(r.reason, _example(f.path, lineno, r.message))
                         continue
+                    except RecursionError:  # a payload nested too deeply for the checks
+                        cnt.reject("nested_too_deeply", _example(
+                            f.path, lineno, "the JSON is nested too deeply to read"))
+                        continue
+                    c_badin.append(None if bad_in is None else _example(
+                        f.path, lineno, f"{bad_in.reason}: {bad_in.message}"))
                     c_file.append(fi)
                     c_line.append(lineno)
                     c_var.append(vi)
@@ -230,6 +275,14 @@ def read_capture(
                     c_lab.append(lab)
                     if n_feat:
                         c_feat.append(row)
+            except _TooLarge as e:
+                lineno += 1
+                cnt.read += 1
+                msg = (f"the file decompresses to more than {e.args[1]:,} bytes; "
+                       f"read up to line {lineno - 1}, the rest (byte {e.args[0]:,} on) is "
+                       "rejected")
+                cnt.reject("decompressed_too_large", _example(f.path, lineno, msg))
+                warnings.append(f"{f.path}: {msg}")
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
                 # a truncated or corrupt gzip stream: the rest of the file cannot be read
                 lineno += 1
@@ -252,32 +305,15 @@ def read_capture(
                 counters[var_names[vi]].reject("bad_timestamp", _example(
                     files[c_file[i]].path, c_line[i],
                     f"inferenceTime {c_time[i]!r} is not an ISO 8601 time"), n=k)
-    # duplicate eventIds within a variant, among otherwise good records: keep the first
-    cand = np.flatnonzero(keep)
-    if cand.size:
-        eids = pd.Series([c_eid[i] for i in cand.tolist()], dtype=object)
-        dkey = pd.DataFrame({"v": var_arr[cand], "e": eids})
-        has = eids.notna().to_numpy()
-        dup = dkey.duplicated(keep="first").to_numpy() & has
-        if dup.any():
-            first_of = dkey[has & ~dup].reset_index().set_index(["v", "e"])["index"]
-            seen_var: set[int] = set()
-            for k in np.flatnonzero(dup).tolist():
-                i = int(cand[k])
-                vi = c_var[i]
-                if vi in seen_var:
-                    continue
-                seen_var.add(vi)
-                j = int(cand[int(first_of.loc[(vi, c_eid[i])])])
-                counters[var_names[vi]].reject("duplicate_event", _example(
-                    files[c_file[i]].path, c_line[i], f"eventId {c_eid[i]!r} already seen "
-                    f"at {files[c_file[j]].path}:{c_line[j]}"), n=0)
-            per_var = np.bincount(var_arr[cand[dup]], minlength=len(var_names)).tolist()
-            for vi, k in enumerate(per_var):
-                if k:
-                    counters[var_names[vi]].reject("duplicate_event", None, n=k)
-            keep[cand[dup]] = False
+    # repeated eventIds within a variant, among otherwise good records: identical copies
+    # keep the first, copies that differ are all rejected (no answer depends on order)
+    _dedupe_events(keep, var_arr, c_eid, c_iid, c_time, c_out, c_lab, c_feat if n_feat else None,
+                   lambda vi: counters[var_names[vi]],
+                   lambda i: (files[c_file[i]].path, c_line[i]))
     idx = np.flatnonzero(keep).tolist()
+    for i in idx:
+        if c_badin[i] is not None:
+            counters[var_names[c_var[i]]].input_problem(c_badin[i])
     used_per_var = np.bincount(var_arr[keep],
                                minlength=len(var_names)).tolist() if n else []
     for vi, n_used in enumerate(used_per_var):

@@ -25,6 +25,28 @@ class _Reject(Exception):
         self.message = message
 
 
+def _parse_line(raw: bytes | None) -> dict:
+    """One capture or ground-truth line as a JSON object, or a :class:`_Reject`:
+    ``oversized_line`` (``raw`` is None: the line was over the cap), ``nested_too_deeply``,
+    ``unparseable_line`` (blank, not UTF-8, invalid JSON, not an object)."""
+    if raw is None:
+        from .discover import MAX_LINE_BYTES
+
+        raise _Reject("oversized_line", f"the line is longer than {MAX_LINE_BYTES >> 20} MiB")
+    try:
+        rec = _json_decode(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise _Reject("nested_too_deeply", "the JSON is nested too deeply to read") from None
+    except ValueError as e:
+        if not raw.strip():
+            raise _Reject("unparseable_line", "blank line") from None
+        msg = getattr(e, "msg", None) or "not UTF-8"
+        raise _Reject("unparseable_line", f"not valid JSON ({msg}; truncated?)") from None
+    if not isinstance(rec, dict):
+        raise _Reject("unparseable_line", "the line is JSON but not an object")
+    return rec
+
+
 def _sniff_is_json(text: str) -> bool:
     t = text.lstrip()
     return t[:1] in ("{", "[")
@@ -53,10 +75,7 @@ def _decode(part: dict, where: str) -> tuple[str, Any]:
     if e == "JSON":
         if not isinstance(data, str):
             return "json", data
-        try:
-            return "json", json.loads(data)
-        except ValueError:
-            raise _Reject("undecodable_payload", f"{where}.data is not valid JSON") from None
+        return "json", _json_or_lines(data, where, f"{where}.data")
     if e == "BASE64":
         if not isinstance(data, str):
             raise _Reject("undecodable_payload", f"{where}.data is not a base64 string")
@@ -66,18 +85,42 @@ def _decode(part: dict, where: str) -> tuple[str, Any]:
             raise _Reject("undecodable_payload",
                           f"{where}.data is not valid base64 of UTF-8 text") from None
         ct = str(part.get("observedContentType") or "").lower()
-        if "json" in ct or (not ct and _sniff_is_json(text)):
-            try:
-                return "json", json.loads(text)
-            except ValueError:
-                raise _Reject("undecodable_payload",
-                              f"{where}: the base64 payload is not valid JSON") from None
-        if "csv" in ct or "text/plain" in ct or not ct:
+        if "json" in ct:
+            return "json", _json_or_lines(text, where, "the base64 payload")
+        if "csv" in ct or "text/plain" in ct:
+            return "csv", text
+        if not ct or any(g in ct for g in _GENERIC):
+            # a generic type (a client sent CSV or JSON as application/octet-stream):
+            # recognise the content; text that is neither JSON nor JSON Lines is CSV
+            if _sniff_is_json(text):
+                return "json", _json_or_lines(text, where, "the base64 payload")
+            if any(ch in text for ch in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f"):
+                raise _Reject("undecodable_payload", f"{where}: the base64 payload "
+                              f"({ct or 'no content type'}) is binary, not CSV or JSON")
             return "csv", text
         raise _Reject("undecodable_payload", f"{where}: content type {ct!r} is neither CSV "
                       "nor JSON")
     raise _Reject("undecodable_payload",
                   f"{where}.encoding is {enc!r}; expected CSV, JSON or BASE64")
+
+
+#: content types that say nothing about the payload: its content decides
+_GENERIC = ("octet-stream", "binary", "application/x-www-form-urlencoded", "text/")
+
+
+def _json_or_lines(text: str, where: str, what: str) -> Any:
+    """A JSON value, or the list of values of JSON Lines (several lines, one value each)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    lines = [x for x in text.splitlines() if x.strip()]
+    if len(lines) > 1:
+        try:
+            return [json.loads(x) for x in lines]
+        except ValueError:
+            pass
+    raise _Reject("undecodable_payload", f"{where}: {what} is not valid JSON")
 
 
 def _first_csv_field(text: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import gzip
 import re
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Sequence
 import pandas as pd
 
 from ...errors import InputError
+from ..sources import SkippedFilesWarning, check_local, regular_file, walk_files
 
 _SUFFIXES = (".jsonl", ".jsonl.gz")
 
@@ -55,8 +57,11 @@ def _discover(root: str | Path, levels: tuple[str, ...], endpoint: str | None,
     folder. Files are returned sorted by (names, path): within a variant, chronological,
     because the hour folders are zero-padded.
     """
+    check_local(root, what)
     root = Path(root)
     layout = "/".join(f"<{x}>" for x in levels) + "/yyyy/mm/dd/hh/<file>.jsonl"
+    if root.exists() and not root.is_dir():
+        regular_file(root, f"{what} file")  # a FIFO, socket or device is refused
     if not root.exists():
         raise InputError(f"no such file or folder: {root}",
                          f"give the {what} folder ({layout}) or one of its files")
@@ -75,9 +80,19 @@ def _discover(root: str | Path, levels: tuple[str, ...], endpoint: str | None,
             raise InputError(f"{root} belongs to endpoint {names[0]!r}, not {endpoint!r}",
                              "drop endpoint= or give a file of that endpoint")
         return [_File(root, names, hour)]
-    files = sorted(f for f in root.rglob("*") if f.is_file() and _is_data_file(f))
+    skipped: list[str] = []
+    real: dict[Path, Path] = {}
+    for f in walk_files(root, skipped):  # symlink loops end; special files are skipped
+        if _is_data_file(f):
+            real.setdefault(f.resolve(), f)  # each real file once
+    files = sorted(real.values())
+    if skipped:
+        warnings.warn(f"{root}: skipped {len(skipped)} special file(s) (FIFOs, sockets or "
+                      f"devices are never read): {', '.join(skipped[:5])}",
+                      SkippedFilesWarning, stacklevel=3)
     if not files:
-        raise InputError(f"no {what} files (*.jsonl, *.jsonl.gz) under {root}",
+        extra = f" (skipped special files: {', '.join(skipped[:3])})" if skipped else ""
+        raise InputError(f"no {what} files (*.jsonl, *.jsonl.gz) under {root}{extra}",
                          f"give the folder that holds {layout}")
     depths: dict[int, Path] = {}
     found: list[tuple[tuple[str, ...], Path, pd.Timestamp]] = []
@@ -132,21 +147,52 @@ def _no_gc():
             gc.enable()
 
 
+#: A capture or ground-truth line longer than this is rejected (``oversized_line``) without
+#: being held in memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+#: Decompressed bytes read from one file at most; the rest is rejected as one record
+#: (``decompressed_too_large``): a gzip bomb cannot exhaust memory or time.
+MAX_FILE_BYTES = 16 * 1024 ** 3
+
+
+class _TooLarge(Exception):
+    """A file decompressed past :data:`MAX_FILE_BYTES`."""
+
+
 def _lines(path: Path, lineno_hint=None):
-    """Yield raw lines (bytes) of a plain or gzip JSON Lines file.
+    """Yield raw lines (bytes) of a plain or gzip JSON Lines file; ``None`` for a line over
+    :data:`MAX_LINE_BYTES` (read through in chunks, never held whole).
 
     gzip is recognised by its magic bytes, so a compressed file without ``.gz`` is read too.
     A file that cannot be opened or read (permissions, I/O error) raises InputError; a
-    corrupt or truncated gzip stream raises EOFError / BadGzipFile / zlib.error for the
-    caller to count.
+    corrupt or truncated gzip stream raises EOFError / BadGzipFile / zlib.error, and a file
+    that decompresses past :data:`MAX_FILE_BYTES` raises :class:`_TooLarge`, for the caller
+    to count.
     """
+    cap, total_cap = MAX_LINE_BYTES, MAX_FILE_BYTES
     try:
         with open(path, "rb") as probe:
             gz = probe.read(2) == b"\x1f\x8b"
         opener = gzip.open if gz else open
         with opener(path, "rb") as fh:
-            yield from fh
-    except (EOFError, gzip.BadGzipFile, zlib.error):
+            total = 0
+            readline = fh.readline
+            while True:
+                line = readline(cap + 1)
+                if not line:
+                    return
+                total += len(line)
+                if len(line) > cap and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):
+                        if total > total_cap:
+                            raise _TooLarge(total, total_cap)
+                        line = readline(8 * 1024 * 1024)
+                        total += len(line)
+                    line = None
+                if total > total_cap:
+                    raise _TooLarge(total, total_cap)
+                yield line
+    except (EOFError, gzip.BadGzipFile, zlib.error, _TooLarge):
         raise
     except OSError as e:
         at = f" after line {lineno_hint()}" if lineno_hint is not None else ""

@@ -14,9 +14,9 @@ import pandas as pd
 
 from .accounting import _Counter
 from .decode import (
-    _decode, _example, _first_csv_field, _json_decode, _norm_id, _number, _Reject, _scalar,
+    _decode, _example, _first_csv_field, _parse_line, _norm_id, _number, _Reject, _scalar,
 )
-from .discover import _discover, _lines, _no_gc
+from .discover import _TooLarge, _discover, _lines, _no_gc
 from .paths import parse_path
 from .results import LabelsRead
 
@@ -70,7 +70,8 @@ def read_ground_truth(
         default ``None``: the JSON payload must be the value itself. CSV payloads use the
         first field.
 
-    Duplicates (by ``eventId``, among otherwise good records): the same label more than once
+    The id is ``eventMetadata.eventId``, or ``eventMetadata.inferenceId`` when there is no
+    eventId. Duplicates (by that id, among otherwise good records): the same label more than once
     keeps the first (reading order) and rejects the repeats as ``duplicate_label``;
     different labels for one id reject every record of that id as ``conflicting_label``.
     """
@@ -94,16 +95,7 @@ def read_ground_truth(
                     lineno += 1
                     cnt.read += 1
                     try:
-                        try:
-                            rec = _json_decode(raw.decode("utf-8-sig"))
-                        except ValueError as e:
-                            if not raw.strip():
-                                raise _Reject("unparseable_line", "blank line") from None
-                            msg = getattr(e, "msg", None) or "not UTF-8"
-                            raise _Reject("unparseable_line",
-                                          f"not valid JSON ({msg}; truncated?)") from None
-                        if not isinstance(rec, dict):
-                            raise _Reject("unparseable_line", "the line is JSON but not an object")
+                        rec = _parse_line(raw)
                         gt = rec.get("groundTruthData")
                         if not isinstance(gt, dict):
                             raise _Reject("missing_field", "no groundTruthData object")
@@ -111,8 +103,11 @@ def read_ground_truth(
                         if not isinstance(meta, dict):
                             raise _Reject("missing_field", "no eventMetadata object")
                         eid = _norm_id(meta.get("eventId"))
+                        if eid is None:  # some pipelines key the label by inferenceId
+                            eid = _norm_id(meta.get("inferenceId"))
                         if eid is None:
-                            raise _Reject("missing_id", "no eventMetadata.eventId")
+                            raise _Reject("missing_id", "no eventMetadata.eventId or "
+                                          "eventMetadata.inferenceId")
                         kind, val = _decode(gt, "groundTruthData")
                         v = _first_csv_field(val) if kind == "csv" else \
                             _scalar(val, steps, "label", label_field)
@@ -120,12 +115,24 @@ def read_ground_truth(
                     except _Reject as r:
                         cnt.reject(r.reason, _example(f.path, lineno, r.message))
                         continue
+                    except RecursionError:  # a payload nested too deeply for the checks
+                        cnt.reject("nested_too_deeply", _example(
+                            f.path, lineno, "the JSON is nested too deeply to read"))
+                        continue
                     ts = meta.get("inferenceTime")
                     g_file.append(fi)
                     g_line.append(lineno)
                     g_id.append(eid)
                     g_lab.append(y)
                     g_time.append(ts if isinstance(ts, str) else None)
+            except _TooLarge as e:
+                lineno += 1
+                cnt.read += 1
+                msg = (f"the file decompresses to more than {e.args[1]:,} bytes; "
+                       f"read up to line {lineno - 1}, the rest (byte {e.args[0]:,} on) is "
+                       "rejected")
+                cnt.reject("decompressed_too_large", _example(f.path, lineno, msg))
+                warnings.append(f"{f.path}: {msg}")
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
                 lineno += 1
                 cnt.read += 1
