@@ -61,8 +61,8 @@ REASONS: dict[str, str] = {
     "non_numeric_output": "the output value is not a number",
     "non_finite_output": "the output value is NaN or infinite",
     "out_of_range_output": "the output value is outside output_range (default [0, 1])",
-    "duplicate_event": "the eventId was already used by an earlier record of the same variant "
-    "(the first record in reading order is kept)",
+    "duplicate_event": "an identical copy of an earlier record of the same variant with the "
+    "same eventId (one copy is kept)",
     "conflicting_event": "the same eventId occurs in several records of one variant with "
     "different content (all of those records are rejected, whatever the reading order)",
     "bad_label": "the label is missing, not 0/1 (label_kind='binary') or not a finite "

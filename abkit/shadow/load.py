@@ -89,12 +89,12 @@ def _generic_frame(paths: list[str]) -> tuple[pd.DataFrame, int, str, str]:
     source = resolve_sources(paths)
     logs = DuckDBLogs(source, deterministic=True)
     cols = logs.columns()
-    sel = ", ".join(f"CAST({logs._text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
+    sel = ", ".join(f"CAST({logs.text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
     where = "WHERE _ok" if source.format == "jsonl" else ""
-    frame = logs._run(f"SELECT {sel} FROM {logs._scan(store_rejects=True)} {where}").df()
+    frame = logs.run(f"SELECT {sel} FROM {logs.scan(store_rejects=True)} {where}").df()
     bad = 0
     if source.format == "jsonl":
-        bad += int(logs._run(f"SELECT count(*) FROM {logs._scan()} WHERE NOT _ok").fetchone()[0])
+        bad += int(logs.run(f"SELECT count(*) FROM {logs.scan()} WHERE NOT _ok").fetchone()[0])
     n, example = logs._csv_rejects()
     return frame, bad + n, example, source.label
 
