@@ -16,6 +16,7 @@ LAYERS = {
     "stats": 1, "spec": 1,
     "io": 2, "engine": 2, "datasets": 2, "datasets_capture": 2,
     "gates": 3, "rollout": 3, "shadow": 3, "bluegreen": 3, "infer": 3, "init_spec": 3,
+    "plots": 4,
     "plot": 4, "report": 4,
     "strategies": 5,
     "pipeline": 6, "monitor": 6, "analysis": 6,

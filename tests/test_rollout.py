@@ -337,7 +337,7 @@ def test_report_renders_everywhere(tmp_path):
     html = rep.to_html()
     assert 'id="timeline-table"' in html and "<svg" in html
     fig = rep.plot()
-    assert len([a for a in fig.axes if a.get_visible()]) == 2
+    assert len([a for a in fig.axes if a.get_visible()]) == 3  # 2 metrics + the share panel
     frame = rep.to_frame()
     assert set(frame["metric"]) == {"error_rate", "latency"}
     json.loads(rep.to_json())

@@ -260,7 +260,7 @@ def test_report_json_is_finite():
     assert not any(isinstance(v, float) and not math.isfinite(v)
                    for v in _walk(json.loads(text)))
     fig = rep.plot()
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 8  # quality row (4), curves (3), drift (1)
 
 
 def _walk(x):

@@ -16,6 +16,7 @@ from .arguments import _check_args
 from .comparisons import ComparisonBlock, _welch
 from .decision import BlueGreenResult, _decide, _empty_result
 from .early import _early_check
+from .series import variant_series
 from .switch import _switch_given, detect_switch
 from .time_confounding import TimeConfounding, _agree, _matched, _placebo
 
@@ -379,6 +380,8 @@ def analyze_bluegreen(
     decision, reasons, rollback = _decide(
         metrics, plain, basis_comps, basis, tc, smoke if smoke_usable else None, early,
         int(in_bb.sum()), int(in_ga.sum()), min_rows, alpha, diags)
+    lo = min([s - W] + [w.start for k, w in windows.items() if k == "smoke"])
+    series = variant_series(t, g, vals, [m.name for m in metrics], blue, green, s, lo, g0 + W)
     return BlueGreenResult(blue, green, alpha, sw, W, exclude, windows, plain, smoke,
                            smoke_usable, tc, early, decision, tuple(reasons), rollback,
-                           tuple(diags))
+                           tuple(diags), series)

@@ -52,6 +52,8 @@ class BlueGreenResult(HasDiagnostics):
     reasons: tuple[str, ...]
     rollback: Rollback
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: per time bin and variant, rows and metric means around the switch (for plots)
+    series: Mapping[str, Any] | None = None
 
     def comparison(self, metric: str) -> MetricComparison | None:
         for c in self.comparisons:
@@ -74,6 +76,7 @@ class BlueGreenResult(HasDiagnostics):
             "decision": self.decision, "reasons": list(self.reasons),
             "rollback": self.rollback.to_dict(),
             "diagnostics": [d.to_dict() for d in self.diagnostics],
+            "series": None if self.series is None else dict(self.series),
         })
 
 

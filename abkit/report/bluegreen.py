@@ -84,14 +84,13 @@ class BlueGreenReport(ReportExports):
                              for c in self.to_dict()["comparisons"]])
 
     def plot(self, figure=None):
-        """Forest plot of green vs blue (the basis comparison)."""
-        from ..plot import report_figure
+        """Each metric, blue and green over clock time, with the switch, the warm-up, the
+        smoke test, the early-look bound and the rollback point (one panel per metric); a
+        new Figure (no pyplot) unless ``figure`` is given. The forest plot of the basis
+        comparison is :func:`abkit.plots.report_figure`."""
+        from ..plots import bluegreen_figure
 
-        if figure is None:
-            import matplotlib.pyplot as plt
-
-            figure = plt.figure(layout="constrained")
-        return report_figure(self, figure=figure)
+        return bluegreen_figure(self, figure=figure)
 
     def __repr__(self) -> str:
         return f"<abkit.BlueGreenReport decision={self.decision!r}>"

@@ -213,13 +213,10 @@ class Report(ReportExports):
         return pd.DataFrame(rows)
 
     def plot(self, figure=None):
-        """Forest plot of the effects and the SRM check, as a two-panel Figure."""
+        """Forest plot of the effects and the SRM check, as a two-panel Figure; a new Figure
+        (no pyplot) unless ``figure`` is given."""
         from ..plot import report_figure
 
-        if figure is None:
-            import matplotlib.pyplot as plt
-
-            figure = plt.figure(layout="constrained")
         return report_figure(self, figure=figure)
 
     def __repr__(self) -> str:

@@ -204,14 +204,12 @@ class RolloutReport(ReportExports):
         return pd.DataFrame(rows)
 
     def plot(self, figure=None):
-        """Cumulative estimate of each gating metric with its confidence-sequence band, the
-        margin and the decision point (one panel per metric)."""
+        """Cumulative estimate of each metric with its confidence-sequence band, the margin,
+        the step boundaries and the decision point (one panel per metric), and under them
+        the scheduled and observed candidate share; a new Figure (no pyplot) unless
+        ``figure`` is given."""
         from ..plot import timeline_figure
 
-        if figure is None:
-            import matplotlib.pyplot as plt
-
-            figure = plt.figure(layout="constrained")
         return timeline_figure(self, figure=figure)
 
     def __repr__(self) -> str:

@@ -86,13 +86,12 @@ class ShadowReport(ReportExports):
                              for c in self.to_dict()["comparisons"]])
 
     def plot(self, figure=None):
-        """Score agreement, quality differences and latency, as one Figure."""
+        """The shadow picture as one Figure: quality differences (higher-is-better and
+        lower-is-better measures apart), latency (with latency data), decisions, ROC,
+        reliability, score histograms and each drifted feature's distributions; a new
+        Figure (no pyplot) unless ``figure`` is given."""
         from ..plot import shadow_figure
 
-        if figure is None:
-            import matplotlib.pyplot as plt
-
-            figure = plt.figure(layout="constrained")
         return shadow_figure(self, figure=figure)
 
     def __repr__(self) -> str:

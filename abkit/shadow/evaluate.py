@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec import ExperimentSpec, MetricSpec
+from .curves import curve_summaries
 from .drift_check import _drift, _hourly_windows  # noqa: F401  (re-exported)
 from .guardrails import (  # noqa: F401  (re-exported)
     _bias,
@@ -159,5 +160,6 @@ def evaluate_shadow(spec: ExperimentSpec, inp: ShadowInputs) -> tuple[str, list[
         "endpoint_config": inp.endpoint_config,
         "notes": list(inp.notes) + drift_notes,
         "diagnostics": pc.get("diagnostics", []),
+        "curves": curve_summaries(spec, pairs, y, drift),
     }
     return decision, reasons, verdicts, section

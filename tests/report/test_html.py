@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,9 @@ import abkit
 from abkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+# screenshots: $ABKIT_ARTIFACTS when set (CI keeps it), else a folder under the temp dir
+ARTIFACTS = Path(os.environ.get("ABKIT_ARTIFACTS") or
+                 Path(tempfile.gettempdir()) / "abkit-artifacts")
 EVIL = "<script>alert(1)</script>"
 
 
@@ -119,7 +122,7 @@ def test_real_browser_shows_the_decision(tmp_path, regression_report):
     assert 'data-decision="no-go"' in dom.stdout and "NO-GO" in dom.stdout
     assert "guardrail latency regressed" in dom.stdout
     assert not _console_errors(dom.stderr)
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report-no-go.png"
     r = _browse(page, tmp_path, "--window-size=1200,1900", f"--screenshot={shot}")
     assert r.returncode == 0 and shot.stat().st_size > 20_000
@@ -146,25 +149,101 @@ def test_console_error_detector_catches_a_real_error(tmp_path):
     assert _console_errors(r.stderr)
 
 
+# every strategy's sample, its decision, and the figures its page must show
+STRATEGIES = {
+    "ab": ("data/ab_example.csv", "data/ab_example.toml", "go", ["fig-effects"]),
+    "ab-requests": ("data/ab_requests.jsonl.gz", "data/ab_requests.toml", None,
+                    ["fig-effects"]),
+    "canary": ("data/canary.csv", "data/canary.toml", "no-go", ["fig-effects", "fig-timeline"]),
+    "linear": ("data/linear.csv.gz", "data/linear.toml", "go", ["fig-effects", "fig-timeline"]),
+    "bluegreen-regression": ("data/bluegreen_regression.csv.gz", "data/bluegreen.toml",
+                             "no-go", ["fig-effects", "fig-bluegreen"]),
+    "bluegreen-smoke": ("data/bluegreen_smoke.csv.gz", "data/bluegreen.toml", "go",
+                        ["fig-effects", "fig-bluegreen"]),
+    "shadow": ("data/shadow/datacapture/churn-endpoint", "data/shadow/shadow.toml", None,
+               ["fig-shadow-quality", "fig-shadow-curves", "fig-shadow-drift"]),
+    "shadow-guardrails": ("data/shadow/datacapture/churn-endpoint",
+                          "data/shadow/guardrails.toml", "no-go",
+                          ["fig-shadow-quality", "fig-shadow-curves", "fig-shadow-drift"]),
+    "shadow-same": ("data/shadow/datacapture/churn-endpoint-same",
+                    "data/shadow/guardrails-same.toml", None,
+                    ["fig-shadow-quality", "fig-shadow-curves"]),
+}
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, tuple[Path, str, dict]]:
+    out = tmp_path_factory.mktemp("pages")
+    got = {}
+    for name, (data, spec, _, _) in STRATEGIES.items():
+        rep = abkit.analyze(ROOT / data, ROOT / spec)
+        page = out / f"{name}.html"
+        rep.save_html(page)
+        got[name] = (page, page.read_text(), rep.to_dict())
+    return got
+
+
+def _figure_ids(text: str) -> list[str]:
+    return re.findall(r'<div class="figure" id="(fig-[a-z-]+)"[^>]*><svg', text)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_page_is_self_contained_with_its_figures(pages, name):
+    _, text, doc = pages[name]
+    expected = STRATEGIES[name][3]
+    assert len(text.encode()) < 1_000_000
+    assert text.count("<script") == 1  # only the embedded JSON, no code
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text, re.I)
+    assert "<link" not in text and "@import" not in text
+    assert not re.search(r"url\(\s*[\"']?(?!#)", text)  # only url(#clip-path) references
+    assert set(expected) <= set(_figure_ids(text))
+    if STRATEGIES[name][2]:
+        assert f'data-decision="{STRATEGIES[name][2]}"' in text
+    assert _embedded_json(text)["decision"] == doc["decision"]
+
+
+def test_html_tables_are_full_and_headers_unambiguous(pages):
+    _, text, doc = pages["linear"]
+    table = re.search(r'<table id="timeline-table">(.*?)</table>', text, re.S).group(1)
+    assert table.count("<tr>") == len(doc["timeline"]) + 1  # every look, and the header
+    assert "…" not in table and "<td>...</td>" not in table
+    assert "time (UTC)" in table and "requests so far, candidate / current" in table
+    assert "error_rate: candidate − current [95% CS]" in table
+    head = re.search(r'<table id="comparisons">\s*<thead>(.*?)</thead>', text, re.S).group(1)
+    cells = re.findall(r"<th>(.*?)</th>", head, re.S)
+    assert len(cells) == len(set(cells))  # no two columns share a name
+    assert "control value" in cells and "treatment value" in cells
+    assert re.search(r"\.scroll \{[^}]*overflow: auto", text)
+    # the text report keeps its short table with "..." for the gaps
+    assert "..." in abkit.report.render.render_text(doc)
+
+
+def test_cuped_note_is_a_sentence(pages):
+    _, text, doc = pages["ab"]
+    c = next(c for c in doc["comparisons"] if c.get("cuped"))
+    pct = round(c["cuped"]["variance_reduction"] * 100)
+    assert f"CUPED on {c['cuped']['covariate']}: variance reduced by {pct} %" in text
+    assert "variance −" not in text
+
+
+def test_figure_ids_match_what_the_page_declares():
+    from abkit.report.html import FIGURES
+
+    ids = [i for v in STRATEGIES.values() for i in v[3]]
+    assert set(ids) == set(FIGURES)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name,data,spec,decision,marker", [
-    ("canary", "data/canary.csv", "data/canary.toml", "no-go", 'id="timeline-table"'),
-    ("linear", "data/linear.csv.gz", "data/linear.toml", "go", 'id="timeline-table"'),
-    ("shadow", "data/shadow/datacapture/churn-endpoint", "data/shadow/guardrails.toml",
-     "no-go", 'id="shadow-summary"'),
-])
-def test_real_browser_renders_every_strategy(tmp_path, name, data, spec, decision, marker):
-    rep = abkit.analyze(ROOT / data, ROOT / spec)
-    page = tmp_path / f"{name}.html"
-    rep.save_html(page)
-    text = page.read_text()
-    assert text.count("<script") == 1 and text.count("<svg") >= 2 if name != "shadow" \
-        else text.count("<svg") >= 1
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_real_browser_renders_every_strategy(tmp_path, pages, name):
+    page, _, doc = pages[name]
     dom = _browse(page, tmp_path, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert f'data-decision="{decision}"' in dom.stdout and marker in dom.stdout
+    assert f'data-decision="{doc["decision"]}"' in dom.stdout
+    for fig in STRATEGIES[name][3]:  # present in the DOM the browser built, with its SVG
+        assert re.search(rf'<div class="figure" id="{fig}"[^>]*><svg', dom.stdout), fig
     assert not _console_errors(dom.stderr)
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / f"report-{name}.png"
-    r = _browse(page, tmp_path, "--window-size=1200,2400", f"--screenshot={shot}")
+    r = _browse(page, tmp_path, "--window-size=1200,3200", f"--screenshot={shot}")
     assert r.returncode == 0 and shot.stat().st_size > 20_000
