@@ -1,6 +1,6 @@
 """Calibration and detection speed of abkit's canary / linear gate (see bench/SEQUENTIAL.md).
 
-    .venv/bin/python bench/sequential_calibration.py                  # 2,000 runs, ~11 min
+    .venv/bin/python bench/sequential_calibration.py --jobs 2         # 2,000 runs, ~12 min
     .venv/bin/python bench/sequential_calibration.py --runs 400 --out /tmp/sequential.md
 
 What users run: :class:`abkit.rollout.gate.SequentialGate`, the object behind ``abkit gate``,
@@ -20,10 +20,20 @@ sufficient statistics are simulated directly:
 Scenarios (100 looks each): A/A with a constant 10 % canary (2,000 and 500 requests per look)
 and with CodeDeploy's ``Linear10PercentEvery1Minute`` looked at every 6 s (2,000 requests per
 look; shares 10 %, 20 %, ..., 90 % for ten looks each, then the full shift to 100 % for the
-last ten looks, where no control traffic is left); detection at a 10 % canary of an error
-rate 1.0 % -> 1.5 % (2,000 requests per look) and of +5 % mean latency (500 and 2,000
-requests per look). Every scenario has its own seeded stream (``--seed``), and every method
-sees the same simulated runs.
+last ten looks, where no control traffic is left: the schedule's final shift is the end of
+look 90, 540 s); detection at a 10 % canary of an error rate 1.0 % -> 1.5 % (2,000 requests
+per look) and of +5 % mean latency (500 and 2,000 requests per look), and of both under the
+linear schedule (2,000 requests per look). Every scenario has its own seeded stream
+(``--seed``), and every method sees the same simulated runs.
+
+The gate's rule (#11): a look signals ``no-go`` when the sequential SRM or a gating metric's
+rollback test fires; else, when every gating metric is shown non-inferior and ``min_samples``
+/ ``min_duration`` (look windows with rows of both variants) are met, ``go`` at or after the
+schedule's final shift (at once with a fixed split) and ``step-passed`` before it; else
+``inconclusive``. The decision is NO-GO if any look signalled no-go (also after a go), else
+GO if any signalled go, else INCONCLUSIVE. The sequential SRM is the product of one
+e-process per schedule step. A live gate acts on the first go before any no-go (the
+candidate then takes all traffic); the tables give both that and the replay's decision.
 
 Two ways through the numbers, checked against each other:
 
@@ -31,9 +41,11 @@ Two ways through the numbers, checked against each other:
    A/A run, and every detection run until its first rollback.
 2. **A vectorised replica** of the gate's arithmetic: the pseudo-outcome sums of
    ``SequentialDiffStats.from_arm_sums`` with the gate's predictable centre (same expressions,
-   same order of summation), abkit's ``cs_radius``, ``rate_ratio_pvalues``, ``srm_pvalues``
-   and ``GroupSequentialDesign``, and the gate's decision rule. The script *asserts* that the
-   replica gives the real gate's signal, per-metric ``regressed`` flags and SRM flag at every
+   same order of summation), abkit's ``cs_radius``, ``rate_ratio_pvalues`` and
+   ``GroupSequentialDesign``, the per-step SRM product (``srm_log_evalues``, the body of
+   ``srm_pvalues`` up to the log e-value) and the gate's signal and decision rule. The script
+   *asserts* that the replica gives the real gate's signal (go, step-passed, no-go or
+   inconclusive), per-metric ``regressed`` flags and SRM flag at every
    look the real gate ran, and, for the settings that run in full only in the replica (other
    ``tightest_at``, ``method = "gst"``, ``kind = "count"``), at every look of ``--check-runs``
    runs per scenario fed through the real gate with that setting.
@@ -85,7 +97,7 @@ from abkit.rollout.gate import SequentialGate
 from abkit.engine.rollout_reduce import build_rollout_plan
 from abkit.spec import parse_spec
 from abkit.stats.gst import GroupSequentialDesign
-from abkit.stats.mixture import DEFAULT_TAU, rate_ratio_pvalues, srm_pvalues
+from abkit.stats.mixture import DEFAULT_TAU, rate_ratio_pvalues
 from abkit.stats.sequential import cs_radius, msprt_log_lr, rho_for, tau_for_effect
 
 
@@ -120,6 +132,17 @@ class Scenario:
     err_t: float = ERR_RATE
     lat_c: float = LAT_MEAN
     lat_t: float = LAT_MEAN
+    stuck_from: int | None = None  # 0-based look from which the router is stuck (SRM check)
+    stuck_share: float = 0.0  # the candidate's true share then (while the schedule splits)
+
+    @property
+    def true_shares(self) -> np.ndarray:
+        """The shares the simulated router delivers: the schedule's, unless stuck."""
+        out = self.shares.copy()
+        if self.stuck_from is not None:
+            late = (np.arange(LOOKS) >= self.stuck_from) & (out < 1.0)
+            out[late] = self.stuck_share
+        return out
 
     @property
     def shares(self) -> np.ndarray:
@@ -172,7 +195,7 @@ class Sim:
 
 
 def simulate(rng: np.random.Generator, runs: int, sc: Scenario, chunk: int = 200) -> Sim:
-    share = sc.shares
+    share = sc.true_shares
     n_t = rng.binomial(sc.batch, share, size=(runs, LOOKS)).astype(np.int64)
     n_c = sc.batch - n_t
     e_t = rng.binomial(n_t, sc.err_t)
@@ -199,7 +222,7 @@ def simulate(rng: np.random.Generator, runs: int, sc: Scenario, chunk: int = 200
 # --------------------------------------------------------------------------- the real gate
 
 # signal codes per look
-INCONCLUSIVE, GO, NOGO, NOT_RUN = 0, 1, 2, -1
+INCONCLUSIVE, GO, NOGO, STEP_PASSED, NOT_RUN = 0, 1, 2, 3, -1
 
 
 def _cells(sim: Sim, r: int, k: int) -> dict:
@@ -242,7 +265,8 @@ def run_gate(spec: dict, sim: Sim, runs: range | list[int], stop_on_nogo: bool =
         for k in range(LOOKS):
             look = g.add_look(k, _cells(sim, r, k), {})
             looks_run += 1
-            sig[i, k] = {"inconclusive": INCONCLUSIVE, "go": GO, "no-go": NOGO}[look.signal]
+            sig[i, k] = {"inconclusive": INCONCLUSIVE, "go": GO, "no-go": NOGO,
+                         "step-passed": STEP_PASSED}[look.signal]
             by = {m.metric: m for m in look.metrics}
             reg[i, k] = [by[n].regressed for n in names]
             srm[i, k] = look.srm_pvalue is not None and look.srm_pvalue < parsed.srm_threshold
@@ -457,14 +481,45 @@ def _count_flags(sim: Sim, margin: float) -> tuple[np.ndarray, np.ndarray]:
     return p_roll <= ALPHA_R, p_prom <= ALPHA
 
 
+def srm_log_evalues(counts: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Log e-value of the sequential SRM after every bucket, shape (runs, J), for counts
+    ``(runs, J, 2)`` and shares ``(1, J, 2)``: the body of ``srm_pvalues`` up to the log
+    e-value (which ``srm_pvalues`` turns into a p-value clipped at 1, losing the e-values
+    below 1 that a product of per-step e-processes needs)."""
+    from abkit.stats.mixture._common import DEFAULT_GRID_STEP, DEFAULT_SRM_TAU
+    from abkit.stats.mixture.grid import _lse, _log_lincomb, _weights
+    from abkit.stats.mixture.vectorised import _as_paths, _path_log_e
+
+    n, s = np.broadcast_arrays(counts, shares / shares.sum(axis=-1, keepdims=True))
+    w = _weights(DEFAULT_SRM_TAU, None, DEFAULT_GRID_STEP, 10**9)
+    total = n.sum(axis=-1)
+    logs = []
+    for v in range(n.shape[-1]):
+        (x, et, y, ec), _ = _as_paths(n[..., v], s[..., v], total - n[..., v], 1.0 - s[..., v])
+        up, dn = _path_log_e(x, et, y, ec, 0.0, w, DEFAULT_GRID_STEP, True, True)
+        logs.append(_log_lincomb(w.p_up, up, w.p_dn, dn).reshape(total.shape))
+    return _lse(np.stack(logs, axis=-1)) - math.log(n.shape[-1])
+
+
 def srm_flags(sim: Sim, threshold: float = 0.001) -> np.ndarray:
+    """The gate's sequential SRM flag per look: one e-process per schedule step (started at
+    1 when the step starts, frozen when it ends), their product the evidence, ``p = 1 / that
+    product`` (at most 1), flagged while the running minimum of p is below ``threshold``."""
     share = sim.sc.shares
+    steps = sim.sc.steps
     split = (share > 0) & (share < 1)
-    counts = np.stack([sim.n_c[:, split], sim.n_t[:, split]], axis=-1)
-    shares = np.stack([1 - share[split], share[split]], axis=-1)[None, :, :]
-    p = srm_pvalues(counts, shares)
+    total = np.zeros(sim.n_t.shape)  # sum over steps of each step's latest log e-value
+    done = np.zeros(sim.n_t.shape[0])  # log e-values of the steps already ended
+    for st in dict.fromkeys(int(x) for x in steps[split]):  # steps in order
+        cols = np.flatnonzero(split & (steps == st))
+        counts = np.stack([sim.n_c[:, cols], sim.n_t[:, cols]], axis=-1)
+        shares = np.stack([1 - share[cols], share[cols]], axis=-1)[None, :, :]
+        le = srm_log_evalues(counts, shares)
+        total[:, cols] = done[:, None] + le
+        done = done + le[:, -1]
+    p = np.exp(np.minimum(-total, 0.0))
     out = np.zeros(sim.n_t.shape, dtype=bool)
-    out[:, split] = np.minimum.accumulate(p, axis=1) < threshold
+    out[:, split] = np.minimum.accumulate(p[:, split], axis=1) < threshold
     # looks after the last split look keep the last p-value (running minimum)
     idx = np.maximum.accumulate(np.where(split, np.arange(LOOKS), -1))
     ok = idx >= 0
@@ -472,27 +527,75 @@ def srm_flags(sim: Sim, threshold: float = 0.001) -> np.ndarray:
     return out
 
 
-def gate_signals(sim: Sim, reg: list[np.ndarray], noninf: list[np.ndarray], srm: np.ndarray,
-                 min_samples: int = 500) -> np.ndarray:
-    """The gate's decision rule per look, from per-metric flags."""
+def srm_flags_pooled(sim: Sim, threshold: float = 0.001) -> np.ndarray:
+    """The sequential SRM as the gate had it before #11 (one e-process over every split look
+    of every step), for comparison: flagged while its running minimum p is below
+    ``threshold``."""
+    from abkit.stats.mixture import srm_pvalues
+
+    share = sim.sc.shares
+    split = (share > 0) & (share < 1)
+    counts = np.stack([sim.n_c[:, split], sim.n_t[:, split]], axis=-1)
+    shares = np.stack([1 - share[split], share[split]], axis=-1)[None, :, :]
+    out = np.zeros(sim.n_t.shape, dtype=bool)
+    out[:, split] = np.minimum.accumulate(srm_pvalues(counts, shares), axis=1) < threshold
+    idx = np.maximum.accumulate(np.where(split, np.arange(LOOKS), -1))
+    out[:, idx >= 0] = out[:, idx[idx >= 0]]
+    return out
+
+
+@functools.cache
+def schedule_facts(kind: str) -> tuple[int, float, float, float | None]:
+    """(min_samples, min_duration s, look_every s, final shift s or None) of the spec of
+    ``kind``, read from the parsed spec and plan as the gate reads them: the final shift is
+    the start of the first step at 100 % (else the last step's start); None for a fixed
+    split (one step below 100 %)."""
+    parsed = parse_spec(spec_dict(kind))
+    steps = build_rollout_plan(parsed).schedule.steps
+    ro = parsed.rollout
+    final = (None if len(steps) == 1 and steps[0][1] < 1.0
+             else next((t for t, sh in steps if sh >= 1.0), steps[-1][0]))
+    return ro.min_samples, ro.min_duration, ro.look_every, final
+
+
+def gate_signals(sim: Sim, reg: list[np.ndarray], noninf: list[np.ndarray], srm: np.ndarray
+                 ) -> np.ndarray:
+    """The gate's signal per look, from per-metric flags: no-go (SRM or a regression), else
+    the promotion evidence (every gating metric non-inferior, ``min_samples`` candidate rows,
+    ``min_duration`` covered by look windows with rows of both variants) gives go at or
+    after the schedule's final shift (or at once with a fixed split) and step-passed before
+    it, else inconclusive."""
+    min_samples, min_duration, look_every, final = schedule_facts(sim.sc.kind)
     nogo = srm.copy()
     for r in reg:
         nogo |= r
     ni = np.ones_like(nogo)
     for x in noninf:
         ni &= x
-    enough = np.cumsum(sim.n_t, axis=1) >= min_samples
-    return np.where(nogo, NOGO, np.where(ni & enough, GO, INCONCLUSIVE)).astype(np.int8)
+    share = sim.sc.shares[None, :]
+    both = (share > 0) & (share < 1) & (sim.n_t > 0) & (sim.n_c > 0)
+    covered = np.cumsum(both, axis=1) * look_every
+    enough = (np.cumsum(sim.n_t, axis=1) >= min_samples) & (covered >= min_duration)
+    elapsed = (np.arange(LOOKS) + 1.0) * look_every
+    at_final = np.ones(LOOKS, dtype=bool) if final is None else elapsed >= final - 1e-9
+    passed = np.where(at_final[None, :], GO, STEP_PASSED)
+    return np.where(nogo, NOGO, np.where(ni & enough, passed, INCONCLUSIVE)).astype(np.int8)
 
 
 def decisions(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(decision code, 1-based look) of the first decisive signal (INCONCLUSIVE, LOOKS + 1)."""
-    dec = signal != INCONCLUSIVE
-    dec &= signal != NOT_RUN
-    at = first_true(dec)
-    code = np.where(at <= LOOKS, signal[np.arange(len(at)), np.minimum(at, LOOKS) - 1],
-                    INCONCLUSIVE)
-    return code, at
+    """(standing decision after the last look run, 1-based look that decided): NO-GO if any
+    look signalled no-go (at the first one), else GO if any signalled go (at the first one),
+    else (INCONCLUSIVE, LOOKS + 1)."""
+    nogo = first_true(signal == NOGO)
+    go = first_true(signal == GO)
+    code = np.where(nogo <= LOOKS, NOGO, np.where(go <= LOOKS, GO, INCONCLUSIVE))
+    return code.astype(np.int8), np.where(nogo <= LOOKS, nogo, go)
+
+
+def live_promoted(signal: np.ndarray) -> np.ndarray:
+    """Runs with a go before any no-go: what a live gate promotes (the canary then takes all
+    traffic, so its later looks would never be run)."""
+    return first_true(signal == GO) < first_true(signal == NOGO)
 
 
 def hybrid_flags(d: DiffPath, horizon: int, share: float = 0.8) -> np.ndarray:
@@ -664,7 +767,17 @@ DET_SCENARIOS = [
               lat_t=1.05 * LAT_MEAN), 1, 2),
     (Scenario("latency +5 % (120 -> 126 ms), 10 % canary, 2,000 req/look", "canary", 2000,
               lat_t=1.05 * LAT_MEAN), 1, 0),
+    (Scenario("error rate 1.0 % -> 1.5 %, Linear10PercentEvery1Minute, 2,000 req/look",
+              "linear", 2000, err_t=0.015), 0, 1),
+    (Scenario("latency +5 % (120 -> 126 ms), Linear10PercentEvery1Minute, 2,000 req/look",
+              "linear", 2000, lat_t=1.05 * LAT_MEAN), 1, 1),
 ]
+
+
+def promo(sig: np.ndarray) -> str:
+    """'live / by the end' promotion rates of the signals ``sig`` (see the tables)."""
+    return (f"{100 * live_promoted(sig).mean():.2f} / "
+            f"{100 * (decisions(sig)[0] == GO).mean():.2f} %")
 
 
 def check_replica(name: str, trace: GateTrace, sig: np.ndarray, reg: list[np.ndarray],
@@ -735,6 +848,25 @@ def main(argv: list[str] | None = None) -> int:
         gate_looks += tr.looks_run
     timing["real gate, default spec"] = time.perf_counter() - t0
 
+    # ---- the per-step SRM at a share change: real gate and replica, and the pooled e-process
+    t0 = time.perf_counter()
+    srm_runs = min(runs, 200)
+    srm_rows = []
+    for i, stuck_share in enumerate((0.20, 0.25)):
+        stuck = Scenario(f"router stuck at {100 * stuck_share:.0f} % from step 3 (30 %) on",
+                         "linear", 2000, stuck_from=20, stuck_share=stuck_share)
+        sim_st = simulate(np.random.default_rng([args.seed, 99, i]), srm_runs, stuck)
+        tr_st = run_gate_parallel(spec_dict("linear"), sim_st, srm_runs, False, args.jobs)
+        d_st = (diff_path(sim_st, "error_rate"), diff_path(sim_st, "latency"))
+        f_st = Option("cs-default", "", "gate").flags(sim_st, *d_st)
+        srm_st = srm_flags(sim_st)
+        check_replica(stuck.name, tr_st, gate_signals(sim_st, list(f_st[:2]), list(f_st[2:]),
+                                                        srm_st), list(f_st[:2]), srm_st)
+        srm_rows += [(f"{stuck.name}: per step (the gate)", first_true(tr_st.srm)),
+                     (f"{stuck.name}: pooled over the steps (before #11)",
+                      first_true(srm_flags_pooled(sim_st)))]
+    timing["SRM step-change check"] = time.perf_counter() - t0
+
     # ---- the real gate with every other setting, on a subset: replica check
     t0 = time.perf_counter()
     checked = 0
@@ -792,25 +924,46 @@ def main(argv: list[str] | None = None) -> int:
         "| rate over the runs | " + " | ".join(sc.name for sc in AA_SCENARIOS) + " |",
         "|---|" + "---:|" * len(AA_SCENARIOS),
     ]
+    def go_after(sig: np.ndarray) -> np.ndarray:  # a go, then a no-go at a later look
+        return first_true(sig == GO) < first_true(sig == NOGO)
+
     aa_rows = [
-        ("**false rollback: decision = no-go**", lambda tr: (decisions(tr.signal)[0] == NOGO
-                                                              ).mean()),
-        ("any no-go signal in 100 looks (ignoring promotion; bounds any margins)",
-         lambda tr: (tr.signal == NOGO).any(1).mean()),
+        ("**false rollback: decision = no-go** (a no-go at any of the 100 looks)",
+         lambda tr: (decisions(tr.signal)[0] == NOGO).mean()),
+        ("of which the no-go came after a go (a promotion reversed)",
+         lambda tr: (go_after(tr.signal) & (decisions(tr.signal)[0] == NOGO)).mean()),
         ("error_rate regressed at some look", lambda tr: tr.regressed[:, :, 0].any(1).mean()),
         ("latency regressed at some look", lambda tr: tr.regressed[:, :, 1].any(1).mean()),
         ("sequential SRM fired at some look", lambda tr: tr.srm.any(1).mean()),
-        ("promoted (decision = go)", lambda tr: (decisions(tr.signal)[0] == GO).mean()),
+        ("a step passed (signal step-passed) at some look",
+         lambda tr: (tr.signal == STEP_PASSED).any(1).mean()),
+        ("**promoted by the end (decision = go)**",
+         lambda tr: (decisions(tr.signal)[0] == GO).mean()),
+        ("a go signal before any no-go (what a live gate promotes)",
+         lambda tr: live_promoted(tr.signal).mean()),
     ]
     for label, fn in aa_rows:
         L.append(f"| {label} | " + " | ".join(pct(fn(traces[sc.name])) for sc in AA_SCENARIOS)
                  + " |")
-    meds = []
-    for sc in AA_SCENARIOS:
-        code, at = decisions(traces[sc.name].signal)
-        go = at[code == GO]
-        meds.append(f"{quant(go, 0.5):.0f} / {quant(go, 0.9):.0f}" if go.size else "-")
-    L.append("| look of the promotion, median / p90 | " + " | ".join(meds) + " |")
+
+    def look_stats(first: np.ndarray) -> str:
+        first = first[first <= LOOKS]
+        if not first.size:
+            return "-"
+        return (f"{quant(first, 0.5):.0f} / {quant(first, 0.9):.0f} "
+                f"({first.min():.0f}-{first.max():.0f})")
+
+    L.append("| look of the first go, median / p90 (earliest-latest) | " + " | ".join(
+        look_stats(first_true(traces[sc.name].signal == GO)) for sc in AA_SCENARIOS) + " |")
+    L.append("| look of the first step-passed, median / p90 (earliest-latest) | " + " | ".join(
+        look_stats(first_true(traces[sc.name].signal == STEP_PASSED)) for sc in AA_SCENARIOS)
+        + " |")
+    fin = [schedule_facts(sc.kind) for sc in AA_SCENARIOS]
+    L += ["", "Final shift (the end of the last step with both variants; GO only at or after "
+          "it): " + "; ".join(f"{sc.name}: " + ("none (fixed split: GO as soon as the "
+                                                "evidence holds)" if f[3] is None else
+                                                f"{f[3]:.0f} s = look {f[3] / f[2]:.0f}")
+                              for sc, f in zip(AA_SCENARIOS, fin)) + "."]
 
     # ---- options, A/A
     L += [
@@ -819,7 +972,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         ("Rate of runs in which the method ever rolls back within 100 looks: error_rate / "
          "latency / either guardrail (for the gate's settings: any no-go signal, SRM "
-         "included) / for the gate's settings, the decision no-go (promotion stops the run). "
+         "included; a no-go at any look is the decision no-go) / for the gate's settings, "
+         "promoted by the end (decision go: a go and no no-go in the 100 looks). "
          f"Per-metric level {ALPHA_R}, whole gate {ALPHA}. N = 100 looks x requests per look "
          f"(the planned horizon). se at 2.5 %: {pct(math.sqrt(0.025 * 0.975 / runs))}."),
         "",
@@ -834,8 +988,8 @@ def main(argv: list[str] | None = None) -> int:
             parts = [pct(ever(re_)), pct(ever(rl))]
             if opt.group == "gate":
                 sig = signals(opt.key, sc.name)
-                parts.append(pct(float((sig == NOGO).any(1).mean())))
                 parts.append(pct(float((decisions(sig)[0] == NOGO).mean())))
+                parts.append(pct(float((decisions(sig)[0] == GO).mean())))
             else:
                 parts.append(pct(ever(either)))
             cells.append(" / ".join(parts))
@@ -850,19 +1004,23 @@ def main(argv: list[str] | None = None) -> int:
         b = sc.batch
         L += [
             "",
-            f"## 3{'abc'[di]}. Time to roll back: {sc.name}",
+            f"## 3{'abcdef'[di]}. Time to roll back: {sc.name}",
             "",
             (f"First look at which the method flags {metric} (per-metric level {ALPHA_R}). "
              "'vs mSPRT': mean looks to detection (runs not detected count as 101) relative to "
              "the mSPRT's, and the share of runs in which the method detects later / earlier "
              "than the mSPRT on the same data. 'A/A': the same test's false-rollback rate on "
-             f"the A/A runs with the same traffic ({aa.name}). 'promoted': runs the gate with "
-             "that setting promoted before any rollback (a false promotion: the true harm is "
-             "the margin); such runs count as not detected in the whole-gate rows, and their "
-             "later looks still count in the per-metric rows."),
+             f"the A/A runs with the same traffic ({aa.name}). 'promoted, live / by the end': "
+             "runs in which the gate with that setting signals go before any no-go (what a "
+             "live gate promotes: the candidate then takes all traffic) / whose replay "
+             "decision after the 100 looks is GO (a go and no no-go at any look); both are "
+             "false promotions, the true harm being the margin. The whole-gate rows count a "
+             "run as detected at its first no-go, also after a go (a no-go at any look is "
+             "the decision)."),
             "",
             ("| method | detected | looks median | looks p90 | requests median | requests p90 "
-             "| canary requests median | vs mSPRT (± se) | later / earlier | promoted | A/A |"),
+             "| canary requests median | vs mSPRT (± se) | later / earlier "
+             "| promoted, live / by the end | A/A |"),
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         ref = first_true(flags["msprt", sc.name][mi])
@@ -888,7 +1046,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{100 * later:.0f} / {100 * earlier:.0f} % | {promoted} | {aa_rate} |")
 
         def promoted(key: str, name: str = sc.name) -> str:
-            return pct(float((decisions(signals(key, name))[0] == GO).mean()))
+            return promo(signals(key, name))
 
         for opt in opts:
             first = first_true(flags[opt.key, sc.name][mi])
@@ -904,13 +1062,31 @@ def main(argv: list[str] | None = None) -> int:
         L.append(row(f"**the real gate, default: decision no-go** ({gate_runs:,} runs)",
                      first_gate,
                      pct(float((decisions(traces[aa.name].signal)[0] == NOGO).mean())),
-                     pct(float((code == GO).mean()))))
+                     promo(tr.signal)))
         sig = signals("count-8", sc.name)
         code8, at8 = decisions(sig)
         L.append(row("whole gate, error_rate as count + tightest_at = N/8: decision no-go "
                      "(replica)", np.where(code8 == NOGO, at8, LOOKS + 1),
                      pct(float((decisions(signals("count-8", aa.name))[0] == NOGO).mean())),
-                     pct(float((code8 == GO).mean()))))
+                     promo(sig)))
+    L += [
+        "",
+        "## 4. Sequential SRM at a share change (Linear10PercentEvery1Minute, 2,000 req/look)",
+        "",
+        (f"{srm_runs} A/A runs (no metric effect) per row pair whose router delivers 20 % or "
+         "25 % to the candidate from look 21 (the first look of step 3, scheduled 30 %) to "
+         "look 90; threshold 0.001. The gate's per-step SRM (real gate; the replica identical "
+         "at every look) against the e-process pooled over all steps that the gate used "
+         "before #11 (replica)."),
+        "",
+        "| sequential SRM | flagged by look 90 | first flag: median | p90 | earliest | "
+        "flagged at look 21 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, first in srm_rows:
+        L.append(f"| {label} | {100 * (first <= 90).mean():.1f} % | "
+                 f"{fmt_looks(quant(first, 0.5))} | {fmt_looks(quant(first, 0.9))} | "
+                 f"{fmt_looks(float(first.min()))} | {100 * (first == 21).mean():.1f} % |")
     text = "\n".join(L) + "\n"
     print(text)
     if args.out:
