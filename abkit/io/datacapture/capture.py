@@ -276,13 +276,7 @@ def read_capture(
                     if n_feat:
                         c_feat.append(row)
             except _TooLarge as e:
-                lineno += 1
-                cnt.read += 1
-                msg = (f"the file decompresses to more than {e.args[1]:,} bytes; "
-                       f"read up to line {lineno - 1}, the rest (byte {e.args[0]:,} on) is "
-                       "rejected")
-                cnt.reject("decompressed_too_large", _example(f.path, lineno, msg))
-                warnings.append(f"{f.path}: {msg}")
+                lineno = e.reject_rest(cnt, warnings, f.path, lineno)
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
                 # a truncated or corrupt gzip stream: the rest of the file cannot be read
                 lineno += 1

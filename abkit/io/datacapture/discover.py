@@ -158,6 +158,17 @@ MAX_FILE_BYTES = 16 * 1024 ** 3
 class _TooLarge(Exception):
     """A file decompressed past :data:`MAX_FILE_BYTES`."""
 
+    def reject_rest(self, cnt, warnings: list[str], path: Path, lineno: int) -> int:
+        """Count the rest of the file as one ``decompressed_too_large`` record (and warn);
+        returns the line number it took."""
+        lineno += 1
+        cnt.read += 1
+        msg = (f"the file decompresses to more than {self.args[1]:,} bytes; read up to line "
+               f"{lineno - 1}, the rest (byte {self.args[0]:,} on) is rejected")
+        cnt.reject("decompressed_too_large", f"{path}:{lineno}: {msg}")
+        warnings.append(f"{path}: {msg}")
+        return lineno
+
 
 def _lines(path: Path, lineno_hint=None):
     """Yield raw lines (bytes) of a plain or gzip JSON Lines file; ``None`` for a line over

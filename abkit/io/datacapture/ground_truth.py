@@ -126,13 +126,7 @@ def read_ground_truth(
                     g_lab.append(y)
                     g_time.append(ts if isinstance(ts, str) else None)
             except _TooLarge as e:
-                lineno += 1
-                cnt.read += 1
-                msg = (f"the file decompresses to more than {e.args[1]:,} bytes; "
-                       f"read up to line {lineno - 1}, the rest (byte {e.args[0]:,} on) is "
-                       "rejected")
-                cnt.reject("decompressed_too_large", _example(f.path, lineno, msg))
-                warnings.append(f"{f.path}: {msg}")
+                lineno = e.reject_rest(cnt, warnings, f.path, lineno)
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
                 lineno += 1
                 cnt.read += 1
