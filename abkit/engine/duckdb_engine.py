@@ -16,11 +16,18 @@ and every sum is accumulated in that order, so the output is byte-identical run 
 ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
 times the cost. ``deterministic=False`` (``abkit report --parallel``,
 ``ABKIT_DETERMINISTIC=0``) uses every core; see bench/README.md for both.
+
+Memory is bounded: DuckDB runs under ``memory_limit`` (default 2GB, or
+``ABKIT_DUCKDB_MEMORY_LIMIT``) and spills to a temporary directory; when the units do not
+fit, the A/B reduction runs in K passes over ``hash(unit) % K`` whose statistics are added in
+a fixed order (:mod:`abkit.engine.duckdb_passes`). Out of memory is an InputError that names
+the limit and how to raise it.
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any, Iterable
 
 from ..errors import InputError
@@ -38,6 +45,8 @@ from .duckdb_files import (  # noqa: F401  (re-exported: duckdb_rollout, shadow.
 )
 from .duckdb_classify import classified_sql
 from .duckdb_moments import MomentSQL
+from .duckdb_passes import (MAX_PASSES, OutOfMemory, choose_passes, memory_setup, oom_error,
+                            pass_filter, remove_dir, retries_allowed)
 from .duckdb_rejects import RejectAccounting
 from .plan import Plan, Reduced
 from .rules import RowRules
@@ -52,8 +61,12 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
     ----------
     source : Source
         Resolved files of one format.
-    threads, memory_limit : optional
-        DuckDB settings (``ABKIT_DUCKDB_THREADS`` / ``ABKIT_DUCKDB_MEMORY_LIMIT`` override).
+    threads : optional
+        DuckDB threads (else ``ABKIT_DUCKDB_THREADS``, else DuckDB's default).
+    memory_limit : optional
+        DuckDB memory limit such as ``"2GB"`` (else ``ABKIT_DUCKDB_MEMORY_LIMIT``, else
+        ``"2GB"``); past it DuckDB spills to a temporary directory and the A/B reduction
+        runs in several passes (:mod:`abkit.engine.duckdb_passes`).
     """
 
     def __init__(self, source: Source, *, threads: int | None = None,
@@ -65,9 +78,9 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         threads = threads or int(os.environ.get("ABKIT_DUCKDB_THREADS", "0") or 0)
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        memory_limit = memory_limit or os.environ.get("ABKIT_DUCKDB_MEMORY_LIMIT")
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = {ql(memory_limit)}")
+        # the limit (default 2GB) and a spill directory, removed with the connection
+        self.memory_limit, tmp = memory_setup(self.con, memory_limit)
+        weakref.finalize(self, remove_dir, self.con, tmp)
         self.con.execute("SET preserve_insertion_order = false")
         # never fetch extensions from the network at run time (json/parquet are built in)
         self.con.execute("SET autoinstall_known_extensions = false")
@@ -98,6 +111,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         obj.con.execute("SET TimeZone = 'UTC'")
         obj.con.register("abkit_frame", frame)
         obj._types = None
+        obj.memory_limit = None
         obj.deterministic = True
         obj.exact_order = False
         return obj
@@ -150,6 +164,9 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
 
         try:
             return self.con.execute(sql, params) if params else self.con.execute(sql)
+        except duckdb.OutOfMemoryException:
+            raise oom_error(self.label, getattr(self, "memory_limit", None)
+                            or "DuckDB's default", 1) from None
         except duckdb.Error as e:
             raise InputError(
                 f"cannot read {self.label}: {_friendly(e)}",
@@ -235,18 +252,14 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
     _scan = scan
     _run = run
 
-    def reduce(self, plan: Plan) -> Reduced:
+    def _ab_sql(self, plan: Plan, codes: list[str] | None, k: int = 1, p: int = 0) -> str:
+        """SQL of pass ``p`` of ``k`` of the A/B reduction (``k = 1``: the one-pass query)."""
         spec = plan.spec
-        codes = list(spec.split) if spec.split is not None else None
-        classified, xs = self.classified(plan.rules())
-
+        # CSV/JSON reader rejects are stored by pass 0 only, so they are counted once
+        classified, xs = self.classified(plan.rules(), store_rejects=p == 0)
         variables = plan.variables
         zs = {v: f"_z{i}" for i, v in enumerate(variables)}
         ordered = self.deterministic and self.exact_order
-        if self.deterministic and not self.exact_order:
-            # one thread: the scan runs in file order and every sum is accumulated in that
-            # order, so repeated runs add the same numbers in the same order
-            self.con.execute("SET threads = 1")
         if spec.unit_column:
             # stage 1: rows -> units (valid rows), or -> (reason, unknown variant) counts
             # a kept unit of a per-unit log has one row, so its sums are exact as they are
@@ -261,11 +274,11 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 "(SELECT CASE WHEN _r IS NULL THEN _u END AS _uu, "
                 "CASE WHEN _r = 'unknown_variant|' THEN _v END AS _uv, _r, "
                 f"min({vkey}) AS _vmin, max({vkey}) AS _vmax, count(*) AS _rows, {aggs} "
-                f"FROM {classified} GROUP BY _uu, _uv, _r)"
+                f"FROM {classified}{pass_filter(k, p)} GROUP BY _uu, _uv, _r)"
             )
             dup = "_rows > 1" if spec.granularity == "unit" else "false"
             # stage 2: units -> per-variant moments; unit-level rejections; reason counts
-            sql = (
+            return (
                 "SELECT CASE WHEN _r IS NOT NULL THEN _r "
                 "WHEN _vmin <> _vmax THEN 'unit_in_multiple_variants|' "
                 f"WHEN {dup} THEN 'duplicate_unit|' END AS _cat, "
@@ -273,35 +286,73 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 f"sum(_rows) AS _rows, {self._moment_aggs(plan, zs, ordered)} "
                 f"FROM {units} GROUP BY ALL"
             )
-        else:
-            vals = {v: xs[v.column] for v in variables}  # per-unit log: value = the row's value
-            sql = (
-                "SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
-                f"AS _v, count(*) AS _rows, {self._moment_aggs(plan, vals, ordered)} "
-                f"FROM {classified} GROUP BY ALL"
-            )
-        cur = self.run(sql)
-        names = [d[0] for d in cur.description]
-        out = [dict(zip(names, r)) for r in cur.fetchall()]
-        if spec.unit_column and codes is not None:
-            for r in out:  # integer codes back to names (rejected rows carry the raw name)
-                if r["_cat"] is None:
-                    r["_v"] = codes[int(r["_v"])]
-        rows = [r for r in out if r["_cat"] is None]
-        reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
-        rejected, rejected_columns, unknown, examples = self.account(
-            reasons, sum(int(r["_rows"]) for r in out))
+        vals = {v: xs[v.column] for v in variables}  # per-unit log: value = the row's value
+        return (
+            "SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
+            f"AS _v, count(*) AS _rows, {self._moment_aggs(plan, vals, ordered)} "
+            f"FROM {classified} GROUP BY ALL"
+        )
 
+    def _ab_passes(self, plan: Plan, codes: list[str] | None) -> list[list[dict]]:
+        """Result rows of each pass of the A/B reduction, in pass order. ``K`` passes by
+        ``hash(unit) % K`` when the units do not fit in the memory limit; ``K`` doubles when
+        DuckDB still runs out of memory (see :mod:`abkit.engine.duckdb_passes`)."""
+        k = 1
+        if plan.spec.unit_column:
+            k = choose_passes(self, self.label_expr(plan.spec.unit_column),
+                              len(plan.variables))
+        if self.deterministic and not self.exact_order:
+            # one thread: the scan runs in file order and every sum is accumulated in that
+            # order, so repeated runs add the same numbers in the same order
+            self.con.execute("SET threads = 1")
+        while True:
+            try:
+                passes = []
+                for p in range(k):
+                    cur = self.run(self._ab_sql(plan, codes, k, p))
+                    names = [d[0] for d in cur.description]
+                    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+                    if k > 1:  # a fixed row order, whatever the pass spilled
+                        rows.sort(key=lambda r: (r["_cat"] is not None, str(r["_cat"]),
+                                                 r["_v"] is not None, str(r["_v"])))
+                    passes.append(rows)
+                return passes
+            except OutOfMemory:
+                if not plan.spec.unit_column or not retries_allowed() or k >= MAX_PASSES:
+                    raise oom_error(self.label, self.memory_limit or "DuckDB's default",
+                                    k) from None
+                for t in ("_abkit_rejects", "_abkit_scans"):  # pass 0 runs again
+                    self.con.execute(f"DROP TABLE IF EXISTS {t}")
+                k = min(2 * k, MAX_PASSES)
+
+    def reduce(self, plan: Plan) -> Reduced:
+        spec = plan.spec
+        codes = list(spec.split) if spec.split is not None else None
+        passes = self._ab_passes(plan, codes)
+        reasons = []
+        n_records = 0
         units_by_variant: dict[str, int] = {}
         moments: dict[str, dict[str, MomentStats]] = {m.spec.name: {} for m in plan.metrics}
         rows_used = 0
-        for row in rows:
-            v = row["_v"]
-            n = int(row["_n"])
-            units_by_variant[v] = n
-            rows_used += int(row["_rows"])
-            for m in plan.metrics:
-                moments[m.spec.name][v] = self._to_moments(row, m.variables, n)
+        for out in passes:  # per-pass statistics merged in pass order: deterministic
+            if spec.unit_column and codes is not None:
+                for r in out:  # integer codes back to names (rejected rows carry the raw name)
+                    if r["_cat"] is None:
+                        r["_v"] = codes[int(r["_v"])]
+            reasons += [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
+            n_records += sum(int(r["_rows"]) for r in out)
+            for row in out:
+                if row["_cat"] is not None:
+                    continue
+                v = row["_v"]
+                n = int(row["_n"])
+                units_by_variant[v] = units_by_variant.get(v, 0) + n
+                rows_used += int(row["_rows"])
+                for m in plan.metrics:
+                    ms = self._to_moments(row, m.variables, n)
+                    had = moments[m.spec.name].get(v)
+                    moments[m.spec.name][v] = ms if had is None else had + ms
+        rejected, rejected_columns, unknown, examples = self.account(reasons, n_records)
         rows_read = rows_used + sum(rejected.values())
         red = Reduced(rows_read, rows_used, rejected, rejected_columns, units_by_variant,
                       moments, unknown, examples)
