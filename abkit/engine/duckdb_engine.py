@@ -162,8 +162,15 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
     def run(self, sql: str, params: Iterable[Any] | None = None):
         import duckdb
 
+        from .progress import progress, progress_enabled
+
+        if not getattr(self, "_progress_on", False) and progress_enabled():
+            self.con.execute("SET enable_progress_bar = true")  # tracked, not printed:
+            self.con.execute("SET enable_progress_bar_print = false")  # stdout is results
+            self._progress_on = True
         try:
-            return self.con.execute(sql, params) if params else self.con.execute(sql)
+            with progress(self.con, self.label):
+                return self.con.execute(sql, params) if params else self.con.execute(sql)
         except duckdb.OutOfMemoryException:
             raise oom_error(self.label, getattr(self, "memory_limit", None)
                             or "DuckDB's default", 1) from None
@@ -247,10 +254,6 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         :func:`abkit.engine.duckdb_classify.classified_sql`)."""
         return classified_sql(self, rules, store_rejects=store_rejects)
 
-    # the pre-1.x private spellings, kept for callers outside the engine package
-    _text = text
-    _scan = scan
-    _run = run
 
     def _ab_sql(self, plan: Plan, codes: list[str] | None, k: int = 1, p: int = 0) -> str:
         """SQL of pass ``p`` of ``k`` of the A/B reduction (``k = 1``: the one-pass query)."""
