@@ -76,8 +76,11 @@ def analyze(
         for one refuses it (:class:`~abkit.errors.InputError`, exit 2) rather than ignoring it.
     on_rejected : {"continue", "fail"}, optional
         ``fail`` raises :class:`~abkit.errors.RejectedRowsError` if any row was rejected.
-    engine : {"duckdb", "pandas"}, optional
-        Files always use DuckDB; a DataFrame uses pandas unless ``"duckdb"`` is asked for.
+    engine : {"duckdb", "pandas", "spark"}, optional
+        Files use DuckDB unless ``"spark"`` is asked for (``pip install "abkit[spark]"``;
+        Spark also reads ``s3a://``/``hdfs://`` URLs); a pandas DataFrame uses pandas unless
+        ``"duckdb"`` or ``"spark"`` is asked for. A pyspark DataFrame (``data``) is always
+        reduced on Spark, in its own session. Shadow logs are read by their own reader.
     deterministic : bool, optional
         Reduce files on one thread so that the output is byte-identical run after run
         (default). ``False`` uses every core; parallel floating-point sums then vary in the

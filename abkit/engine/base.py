@@ -19,10 +19,21 @@ kind        plan                                         reduction
 
 Rows are classified by the one classifier (:class:`abkit.engine.rules.RowRules`), which
 each engine compiles (pandas: :mod:`abkit.engine.classify`, SQL:
-:mod:`abkit.engine.duckdb_classify`). A new engine subclasses :class:`Engine`, implements
-the three ``reduce_*`` methods, and adds one line to :data:`ENGINES`;
-``tests/engine/test_conformance.py`` then runs every plan of every strategy on it and
-requires the same reductions as DuckDB.
+:mod:`abkit.engine.duckdb_classify`, Spark column expressions:
+:mod:`abkit.engine.spark_classify`).
+
+==========  ==========================================================================
+engine      sources
+==========  ==========================================================================
+``duckdb``  log files (the default), a pandas DataFrame when asked
+``pandas``  a pandas DataFrame (its default)
+``spark``   a pyspark DataFrame (always), files or a pandas DataFrame when asked
+            (``pip install "abkit[spark]"``; :mod:`abkit.engine.spark_engine`)
+==========  ==========================================================================
+
+A new engine subclasses :class:`Engine`, implements the three ``reduce_*`` methods, and
+adds one line to :data:`ENGINES`; ``tests/engine/test_conformance.py`` then runs every plan
+of every strategy on it and requires the same reductions as DuckDB.
 """
 
 from __future__ import annotations
@@ -72,6 +83,7 @@ class Engine(ABC):
 ENGINES: dict[str, str] = {
     "duckdb": "abkit.engine.engines:DuckDBEngine",
     "pandas": "abkit.engine.engines:PandasEngine",
+    "spark": "abkit.engine.spark_engine:SparkEngine",
 }
 
 

@@ -2,8 +2,9 @@
 
 :class:`LogInput` is the *source* an :class:`abkit.engine.base.Engine` reduces; it offers
 the pipeline ``columns()``, ``sample(n)`` and ``reduce(plan)``, each delegated to its
-engine. Log files are always reduced with DuckDB; a DataFrame with pandas unless
-``engine="duckdb"`` is asked for.
+engine. Log files are reduced with DuckDB unless ``engine="spark"`` is asked for; a pandas
+DataFrame with pandas unless ``engine="duckdb"`` or ``"spark"`` is; a pyspark DataFrame
+always on Spark (``spark`` is then set).
 """
 
 from __future__ import annotations
@@ -14,10 +15,16 @@ from ..errors import InputError
 from .base import ENGINES as _REGISTRY
 from .base import Engine, get_engine
 
-__all__ = ["ENGINES", "LogInput", "is_frame"]
+__all__ = ["ENGINES", "LogInput", "is_frame", "is_spark_frame"]
 
 #: the engine names (the registry is :data:`abkit.engine.base.ENGINES`)
 ENGINES = tuple(_REGISTRY)
+
+
+def is_spark_frame(data: Any) -> bool:
+    """Whether ``data`` is a pyspark DataFrame (checked without importing pyspark)."""
+    mod = type(data).__module__
+    return mod.startswith("pyspark.sql") and type(data).__name__ == "DataFrame"
 
 
 def is_frame(data: Any) -> bool:
@@ -27,7 +34,8 @@ def is_frame(data: Any) -> bool:
 
 
 class LogInput:
-    """A DataFrame or log files opened for reduction (``frame`` or ``logs`` is set)."""
+    """A DataFrame or log files opened for reduction (``frame``, ``logs`` or ``spark`` is
+    set)."""
 
     def __init__(self, data: Any, engine: str | None = None,
                  deterministic: bool | None = None) -> None:
@@ -36,16 +44,39 @@ class LogInput:
                              f"use one of: {', '.join(repr(e) for e in ENGINES)}")
         self.frame = None
         self.logs = None
-        if is_frame(data):
+        self.spark = None
+        self.files: list[str] = []
+        if is_spark_frame(data):
+            from .spark_logs import SparkLogs
+
+            if engine not in (None, "spark"):
+                raise InputError(f"a Spark DataFrame is reduced on Spark, not {engine}",
+                                 "drop engine=, or pass engine='spark'")
+            self.engine = "spark"
+            self.spark = SparkLogs.from_spark(data)
+            self.label = "Spark DataFrame"
+            self.format = "spark"
+        elif is_frame(data):
             self.frame = data
             self.label = "DataFrame"
             self.format = "dataframe"
-            self.files: list[str] = []
             self.engine = engine or "pandas"
             if self.engine == "duckdb":
                 from .duckdb_engine import DuckDBLogs
 
                 self.logs = DuckDBLogs.from_frame(data)
+            elif self.engine == "spark":
+                from .spark_logs import SparkLogs
+
+                self.spark = SparkLogs.from_pandas(data)
+        elif engine == "spark":
+            from .spark_files import open_files
+
+            self.engine = "spark"
+            self.spark, source = open_files(data)
+            self.label = self.spark.label
+            self.format = source.format + (".gz" if source.compressed else "")
+            self.files = list(self.spark.files)  # URLs as given
         else:
             from ..io.sources import resolve_sources
             from .duckdb_engine import DuckDBLogs
@@ -53,7 +84,8 @@ class LogInput:
             source = resolve_sources(data)
             self.engine = "duckdb"
             if engine not in (None, "duckdb"):
-                raise InputError("log files are always reduced with the duckdb engine")
+                raise InputError(f"log files are reduced with the duckdb or spark engine, "
+                                 f"not {engine}", "drop engine=, or pass engine='spark'")
             self.logs = DuckDBLogs(source, deterministic=deterministic)
             self.label = source.label
             self.format = source.format + (".gz" if source.compressed else "")

@@ -5,7 +5,8 @@ Each case is a shipped sample, or a sample with hostile rows written into it (ba
 timestamps and values of every kind). The reference is DuckDB on the file; every engine of
 :data:`abkit.engine.base.ENGINES` then reduces the same rows, held as a DataFrame of text:
 equal counts and accounting, moments and cells equal to 1e-9 relative. A new engine added
-to the registry joins this test with no change here.
+to the registry joins this test with no change here (an engine that needs a session, as
+Spark does, gets it from a fixture).
 """
 
 from __future__ import annotations
@@ -135,10 +136,29 @@ def assert_same_reduction(a, b) -> None:
         raise AssertionError(f"no comparison for {type(a).__name__}")
 
 
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for the test session (2 cores, 2 shuffle partitions, no UI);
+    the Spark cases are skipped when pyspark is not installed."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed "
+                        '(pip install -e ".[dev,spark]")')
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").appName("abkit-tests")
+             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("name,spoiled", list(_cases()))
 def test_every_engine_reduces_every_plan_like_duckdb_on_the_file(name, spoiled, engine,
-                                                                  tmp_path):
+                                                                  tmp_path, request):
+    if engine == "spark":
+        request.getfixturevalue("spark_session")
     frame, plan, reference = _plan_and_reference(name, spoiled, tmp_path)
     assert reference.rows_read == len(frame)
     if spoiled:
