@@ -17,6 +17,8 @@ import click
 from .core.sanitize import plain
 from .fmt import plural
 from .errors import AbkitError, ExitCode
+from .cli_outputs import (append_step_summary, check_output_first, emit, parse_split,
+                          step_summary_path, step_summary_text)
 
 FORMATS = ("text", "json", "markdown", "html")
 
@@ -65,6 +67,19 @@ def _common_options(f: Callable) -> Callable:
                      default=None, expose_value=False, callback=_keep_in_meta,
                      help="The engine that reduces the logs: duckdb (default) or spark "
                           "(pip install \"abkit[spark]\"); pandas reads only DataFrames."),
+        click.option("--memory-limit", default=None, metavar="SIZE", expose_value=False,
+                     callback=_keep_in_meta,
+                     help="DuckDB's memory limit (default 2GB, or $ABKIT_DUCKDB_MEMORY_LIMIT), "
+                          "e.g. 4GB; beyond it DuckDB spills to a temporary folder and the A/B "
+                          "reduction runs in several passes."),
+        click.option("--delimiter", default=None, metavar="CHAR", expose_value=False,
+                     callback=_keep_in_meta,
+                     help="CSV field separator, one character (default , for .csv, tab for "
+                          ".tsv), e.g. ';'."),
+        click.option("--decimal", type=click.Choice([".", ","]), default=None,
+                     expose_value=False, callback=_keep_in_meta,
+                     help="Decimal mark of CSV numbers (',' reads 1,5 as 1.5; needs another "
+                          "--delimiter)."),
         click.option("--spark-master", default=None, metavar="URL", expose_value=False,
                      callback=_keep_in_meta,
                      help="The Spark master with --engine spark (default: local[*], or "
@@ -74,29 +89,6 @@ def _common_options(f: Callable) -> Callable:
         f = o(f)
     return f
 
-
-def parse_split(text: str) -> dict[str, float]:
-    """``"A=0.8,B=0.2"`` -> ``{"A": 0.8, "B": 0.2}`` (exit 2 naming the bad part)."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        name, eq, share = part.partition("=")
-        name = name.strip()
-        try:
-            value = float(share)
-        except ValueError:
-            value = float("nan")
-        if not eq or not name or not value == value:
-            raise AbkitError(f"--split {text!r}: {part.strip()!r} is not VARIANT=SHARE",
-                             "write e.g. --split control=0.8,treatment=0.2")
-        if name in out:
-            raise AbkitError(f"--split {text!r}: variant {name!r} is given twice")
-        out[name] = value
-    total = sum(out.values())
-    if len(out) < 2 or any(v < 0 for v in out.values()) or abs(total - 1.0) > 1e-9:
-        raise AbkitError(f"--split {text!r}: give two or more non-negative shares summing to "
-                         f"1 (they sum to {total:g})",
-                         "write e.g. --split control=0.8,treatment=0.2")
-    return out
 
 
 def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
@@ -117,94 +109,11 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
     return analyze(
         list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
         on_rejected="fail" if fail_on_rejected else None, engine=engine,
+        memory_limit=meta.get("abkit.memory_limit"), delimiter=meta.get("abkit.delimiter"),
+        decimal=meta.get("abkit.decimal"),
         deterministic=deterministic, split=parse_split(split) if split else None,
         endpoint_config=endpoint_config,
     )
-
-
-def _warn(message: str) -> None:
-    click.echo(f"abkit: warning: {plain(message)}", err=True)
-
-
-def _check_output_first(output: str | None, logs: Sequence[str], spec: str | None,
-                        endpoint_config: str | None = None) -> None:
-    """Before any work: refuse an output that is a log file (named, or a member of a folder
-    or glob named) or the spec file, or that cannot be written. (Files the spec names are
-    checked against the report's inputs before anything is written.)"""
-    if not output:
-        return
-    from .core.outputs import check_output, expand_inputs, writable_problem
-
-    named = [("log file", p) for p in expand_inputs(logs)]
-    if spec and os.path.isfile(spec):
-        named.append(("spec file", spec))
-    if endpoint_config and os.path.isfile(endpoint_config):
-        named.append(("endpoint config", endpoint_config))
-    check_output(output, named)
-    problem = writable_problem(output)
-    if problem:
-        raise AbkitError(f"cannot write {output}: {problem}",
-                         "check that the folder exists and is writable")
-
-
-def _emit(report: Any, fmt: str, output: str | None) -> None:
-    render = {"json": report.to_json, "markdown": report.to_markdown,
-              "text": report.to_text, "html": report.to_html}[fmt]
-    if output:
-        from .core.outputs import check_output, write_text_atomic
-
-        check_output(output, report.input_paths())
-        text = render()
-        try:
-            write_text_atomic(output, text)
-        except OSError as e:
-            raise AbkitError(f"cannot write {output}: {e.strerror or e}",
-                             "check that the folder exists and is writable") from None
-        click.echo(f"abkit: {report.decision.upper()} — wrote {fmt} report to {plain(output)}",
-                   err=True)
-    else:
-        click.echo(render(), nl=False)
-
-
-def _step_summary_path(enabled: bool) -> str | None:
-    """``$GITHUB_STEP_SUMMARY`` if it is set, wanted and writable (checked before the
-    analysis; a problem is a warning, never an error)."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not (enabled and path):
-        return None
-    from .core.outputs import writable_problem
-
-    problem = writable_problem(path)
-    if problem:
-        _warn(f"not writing the step summary ($GITHUB_STEP_SUMMARY={path}): {problem}")
-        return None
-    return path
-
-
-def _step_summary_text(rep: Any, path: str | None) -> str | None:
-    """The Markdown to append, or ``None`` (with a warning) if ``path`` is an input."""
-    if path is None:
-        return None
-    from .core.outputs import check_output
-
-    try:
-        check_output(path, rep.input_paths(), option="$GITHUB_STEP_SUMMARY")
-    except AbkitError as e:
-        _warn(f"not writing the step summary: {e.message}")
-        return None
-    return rep.to_markdown() + "\n"
-
-
-def _append_step_summary(path: str | None, text: str | None) -> None:
-    """Append the summary; after the verdict is out a failure is only a warning."""
-    if path is None or text is None:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(text)
-    except (OSError, UnicodeError) as e:
-        _warn(f"could not write the step summary ($GITHUB_STEP_SUMMARY={path}): "
-              f"{getattr(e, 'strerror', None) or e}; the verdict and exit code stand")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,10 +138,10 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, split,
     Exits 0 whenever the analysis ran, whatever the verdict; use `abkit gate` to exit by
     verdict.
     """
-    _check_output_first(output, logs, spec, endpoint_config)
+    check_output_first(output, logs, spec, endpoint_config)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                         deterministic, split, endpoint_config)
-    _emit(rep, fmt, output)
+    emit(rep, fmt, output)
     return ExitCode.GO
 
 
@@ -248,13 +157,13 @@ def report(logs, spec, fmt, output, variant_col, unit_col, control, split,
 def gate(logs, spec, fmt, output, variant_col, unit_col, control, split, endpoint_config,
          fail_on_rejected, deterministic, inconclusive_exit_code, step_summary) -> int:
     """Analyse LOGS and exit by verdict: 0 GO, 1 NO-GO, 3 INCONCLUSIVE."""
-    _check_output_first(output, logs, spec, endpoint_config)
-    summary = _step_summary_path(step_summary)
+    check_output_first(output, logs, spec, endpoint_config)
+    summary = step_summary_path(step_summary)
     rep = _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
                         deterministic, split, endpoint_config)
-    summary_text = _step_summary_text(rep, summary)
-    _emit(rep, fmt, output)
-    _append_step_summary(summary, summary_text)
+    summary_text = step_summary_text(rep, summary)
+    emit(rep, fmt, output)
+    append_step_summary(summary, summary_text)
     if fmt == "json" or output:
         click.echo(f"abkit gate: {rep.decision.upper()}", err=True)
     return {"go": ExitCode.GO, "no-go": ExitCode.NO_GO}.get(
@@ -336,7 +245,7 @@ def init(logs, strategy, variant_col, unit_col, timestamp_col, control, endpoint
     from .init_spec import starter_spec
 
     if output:
-        _check_output_first(output, logs, None, endpoint_config)
+        check_output_first(output, logs, None, endpoint_config)
         if os.path.exists(output):
             raise AbkitError(f"{output} exists; abkit init does not overwrite a spec",
                              "give a new file name, or delete the old one first")

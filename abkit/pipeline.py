@@ -60,6 +60,9 @@ def analyze(
     deterministic: bool | None = None,
     split: Mapping[str, float] | None = None,
     endpoint_config: str | Path | None = None,
+    memory_limit: str | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
 ) -> Report:
     """Analyse an experiment's logs and decide go / no-go / inconclusive.
 
@@ -93,6 +96,11 @@ def analyze(
     endpoint_config : path, optional
         A SageMaker ``describe-endpoint-config`` JSON; its production variants' weights
         give ``split``.
+    memory_limit : str, optional
+        DuckDB's memory limit (``"4GB"``; default 2GB or ``ABKIT_DUCKDB_MEMORY_LIMIT``).
+    delimiter, decimal : str, optional
+        CSV/TSV options: the field separator (one character, e.g. ``";"``) and the decimal
+        mark (``","`` reads ``1,5`` as 1.5; it needs a delimiter other than ``,``).
 
     Returns
     -------
@@ -112,7 +120,8 @@ def analyze(
                              "the designed split is undefined", "pass --split instead")
         split = dict(cfg.intended_split)
     overrides = Overrides(variant_column, unit_column, control, on_rejected, engine,
-                          deterministic, dict(split) if split is not None else None)
+                          deterministic, dict(split) if split is not None else None,
+                          memory_limit, delimiter, decimal)
     if spec is None:
         strategy = get_strategy("ab")
         source = strategy.open(data, overrides)

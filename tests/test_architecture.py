@@ -20,7 +20,8 @@ LAYERS = {
     "plot": 4, "report": 4,
     "strategies": 5,
     "pipeline": 6, "monitor": 6, "analysis": 6,
-    "testing": 7, "pytest_plugin": 7, "cli": 7, "__main__": 7, "serve": 7, "": 7,
+    "testing": 7, "pytest_plugin": 7, "cli": 7, "cli_outputs": 7, "__main__": 7, "serve": 7,
+    "": 7,
 }
 MAX_LINES = 420  # "about 400"
 # compatibility re-exports of public names that moved up a layer (lazy, inside __getattr__)

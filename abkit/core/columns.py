@@ -17,9 +17,9 @@ def columns_hint(cols: Sequence[str]) -> str:
     if len(cols) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes"), (",", "commas")):
             if sep in cols[0]:
+                shown_sep = "\\t" if sep == "\t" else sep
                 hint += (f" (one column whose name contains {name}: the file seems to use "
-                         "another delimiter; abkit reads .csv as comma- and .tsv as "
-                         "tab-separated)")
+                         f"another delimiter; pass --delimiter '{shown_sep}')")
                 break
     return hint
 

@@ -59,6 +59,8 @@ def check_labels(where: str, declared: Mapping[str, str], used: Mapping[str, int
     """
     if not declared or rows_read == 0:
         return
+    if not any(used.values()) and not unknown:
+        return  # every row was rejected for another reason: check_rows says which
     seen = {k: n for k, n in used.items() if n > 0}
     for k, n in unknown.items():
         seen[str(k)] = seen.get(str(k), 0) + n

@@ -133,11 +133,11 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         if fmt in ("csv", "tsv"):
             # the header is read in Python (csv_header); DuckDB's sniffer is skipped, which
             # also keeps a pathological line (say 10 MB) from stalling the sniffing
-            delim = "," if fmt == "csv" else "\\t"
+            delim = getattr(self.source, "delimiter", None) or ("," if fmt == "csv" else "\t")
             cols = ", ".join(f"{ql(c)}: 'VARCHAR'" for c in self.types())
             return (
                 f"read_csv({files}, header = true, auto_detect = false, columns = {{{cols}}}, "
-                f"delim = E'{delim}', quote = '\"', escape = '\"', "
+                f"delim = {ql(delim)}, quote = '\"', escape = '\"', "
                 + self._rejects(store_rejects)
                 + f"max_line_size = {MAX_LINE_SIZE})"
             )
@@ -194,7 +194,8 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 ).fetchall()
                 self._types = {r[0]: "VARCHAR" for r in rows}
             elif self.source.format in ("csv", "tsv"):
-                delim = "," if self.source.format == "csv" else "\t"
+                delim = getattr(self.source, "delimiter", None) or (
+                    "," if self.source.format == "csv" else "\t")
                 first = csv_header(self.source.files[0], delim)
                 for f in self.source.files[1:]:
                     other = csv_header(f, delim)
@@ -234,6 +235,8 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
             return f"({src} IS NULL)", f"CAST({src} AS DOUBLE)"
         s = f"trim(CAST({src} AS VARCHAR))"
         missing = f"({src} IS NULL OR {s} = '')"
+        if getattr(self.source, "decimal", ".") == ",":  # 1,5 -> 1.5 (--decimal ,)
+            s = f"replace({s}, ',', '.')"
         value = (
             f"(CASE WHEN {missing} THEN NULL ELSE coalesce(TRY_CAST({s} AS DOUBLE), "
             f"CASE lower({s}) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 END) END)"

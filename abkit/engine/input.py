@@ -38,7 +38,8 @@ class LogInput:
     set)."""
 
     def __init__(self, data: Any, engine: str | None = None,
-                 deterministic: bool | None = None) -> None:
+                 deterministic: bool | None = None, *, memory_limit: str | None = None,
+                 delimiter: str | None = None, decimal: str | None = None) -> None:
         if engine is not None and engine not in ENGINES:
             raise InputError(f"unknown engine {engine!r}",
                              f"use one of: {', '.join(repr(e) for e in ENGINES)}")
@@ -81,12 +82,13 @@ class LogInput:
             from ..io.sources import resolve_sources
             from .duckdb_engine import DuckDBLogs
 
-            source = resolve_sources(data)
+            source = resolve_sources(data, delimiter=delimiter, decimal=decimal)
             self.engine = "duckdb"
             if engine not in (None, "duckdb"):
                 raise InputError(f"log files are reduced with the duckdb or spark engine, "
                                  f"not {engine}", "drop engine=, or pass engine='spark'")
-            self.logs = DuckDBLogs(source, deterministic=deterministic)
+            self.logs = DuckDBLogs(source, deterministic=deterministic,
+                                   memory_limit=memory_limit)
             self.label = source.label
             self.format = source.format + (".gz" if source.compressed else "")
             self.files = [str(f) for f in source.files]

@@ -26,7 +26,7 @@ class ABResults:
 class ABStrategy(Strategy):
     names = ("ab",)
     accepts = frozenset({"variant_column", "unit_column", "control", "on_rejected", "engine",
-                         "deterministic", "split"})
+                         "deterministic", "split", "memory_limit", "delimiter", "decimal"})
     check_hint = "the spec's column names, split and granularity"
 
     def plan(self, spec: ExperimentSpec, source: Any) -> Plan:

@@ -38,6 +38,9 @@ OPTION_NAMES = {
     "engine": "engine=",
     "deterministic": "--deterministic / --parallel / deterministic=",
     "split": "--split / --endpoint-config / split= / endpoint_config=",
+    "memory_limit": "--memory-limit / memory_limit=",
+    "delimiter": "--delimiter / delimiter=",
+    "decimal": "--decimal / decimal=",
 }
 
 
@@ -52,6 +55,9 @@ class Overrides:
     engine: str | None = None
     deterministic: bool | None = None
     split: Any = None  # a mapping of variant -> designed share
+    memory_limit: str | None = None  # DuckDB's memory limit ("4GB")
+    delimiter: str | None = None  # CSV field separator
+    decimal: str | None = None  # CSV decimal mark ("." or ",")
 
     def given(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)
@@ -133,7 +139,9 @@ class Strategy(ABC):
         """The opened input (default: a DataFrame or log files for the engines)."""
         from ..engine.input import LogInput
 
-        return LogInput(data, overrides.engine, overrides.deterministic)
+        return LogInput(data, overrides.engine, overrides.deterministic,
+                        memory_limit=overrides.memory_limit, delimiter=overrides.delimiter,
+                        decimal=overrides.decimal)
 
     @abstractmethod
     def plan(self, spec: Any, source: Any) -> Any:

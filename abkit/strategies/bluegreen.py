@@ -19,7 +19,8 @@ __all__ = ["BlueGreenStrategy"]
 
 class BlueGreenStrategy(Strategy):
     names = ("bluegreen",)
-    accepts = frozenset({"variant_column", "on_rejected", "engine", "deterministic"})
+    accepts = frozenset({"variant_column", "on_rejected", "engine", "deterministic",
+                         "memory_limit", "delimiter", "decimal"})
     check_hint = "the spec's column names, blue / green labels and timestamp"
 
     def plan(self, spec: ExperimentSpec, source: Any) -> RowsPlan:

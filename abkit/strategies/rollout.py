@@ -34,7 +34,7 @@ def replay_looks(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
 class RolloutStrategy(Strategy):
     names = ("canary", "linear")
     accepts = frozenset({"variant_column", "control", "on_rejected", "engine",
-                         "deterministic"})
+                         "deterministic", "memory_limit", "delimiter", "decimal"})
     check_hint = "the spec's column names, split and timestamp column"
 
     def plan(self, spec: ExperimentSpec, source: Any) -> RolloutPlan:
