@@ -24,19 +24,12 @@ class MomentSQL:
     @staticmethod
     def _moment_aggs(plan: Plan, vals: dict[Variable, str], ordered: bool) -> str:
         out = ["count(*) AS _n"]
-        seen: set[str] = set()
         for v in plan.variables:
             o = f" ORDER BY {vals[v]}" if ordered else ""
             out.append(f"avg({vals[v]}{o}) AS {qi('mean:' + v.key)}")
-        for m in plan.metrics:
-            for i, a in enumerate(m.variables):
-                for b in m.variables[i:]:
-                    key = f"cov:{a.key}:{b.key}"
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    o = f" ORDER BY {vals[a]}, {vals[b]}" if ordered else ""
-                    out.append(f"covar_samp({vals[a]}, {vals[b]}{o}) AS {qi(key)}")
+        for a, b, key in plan.covariances:
+            o = f" ORDER BY {vals[a]}, {vals[b]}" if ordered else ""
+            out.append(f"covar_samp({vals[a]}, {vals[b]}{o}) AS {qi(key)}")
         return ", ".join(out)
 
     @staticmethod

@@ -70,6 +70,18 @@ class Plan:
             out.extend(m.variables)
         return tuple(dict.fromkeys(out))
 
+    @property
+    def covariances(self) -> tuple[tuple[Variable, Variable, str], ...]:
+        """Every ``(a, b, "cov:<a>:<b>")`` co-moment a metric needs, once each, in plan
+        order (what every engine aggregates beside the means)."""
+        out: dict[str, tuple[Variable, Variable, str]] = {}
+        for m in self.metrics:
+            for i, a in enumerate(m.variables):
+                for b in m.variables[i:]:
+                    key = f"cov:{a.key}:{b.key}"
+                    out.setdefault(key, (a, b, key))
+        return tuple(out.values())
+
     def rules(self) -> RowRules:
         """The row checks of this plan."""
         spec = self.spec

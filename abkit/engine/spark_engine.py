@@ -43,17 +43,10 @@ def _moment_aggs(plan: Plan, vals: dict) -> tuple[list, dict[str, str]]:
     for i, v in enumerate(plan.variables):
         aggs.append(F.avg(vals[v]).alias(f"_mean{i}"))
         keys[f"_mean{i}"] = "mean:" + v.key
-    seen: set[str] = set()
-    for m in plan.metrics:
-        for i, a in enumerate(m.variables):
-            for b in m.variables[i:]:
-                key = f"cov:{a.key}:{b.key}"
-                if key in seen:
-                    continue
-                seen.add(key)
-                alias = f"_cov{len(seen)}"
-                aggs.append(F.covar_samp(vals[a], vals[b]).alias(alias))
-                keys[alias] = key
+    for j, (a, b, key) in enumerate(plan.covariances, start=1):
+        alias = f"_cov{j}"
+        aggs.append(F.covar_samp(vals[a], vals[b]).alias(alias))
+        keys[alias] = key
     return aggs, keys
 
 
