@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from .errors import InputError
+from .fmt import plural
 from .infer import numeric_metrics
 from .spec.checker import BLANK
 
@@ -104,8 +105,8 @@ def starter_spec(source: Any, *, strategy: str = "ab", variant_column: str | Non
              f"# Read off the first {len(sample):,} rows. Fill in every \"{BLANK}\" (abkit "
              "validate-spec names each one),", "# then check the rest.", ""]
     for v, n in stray.items():
-        lines.append(f"# label {str(v)!r} ({n:,} rows) is left out: under 1 % of the largest "
-                     "arm, likely a typo or test traffic")
+        lines.append(f"# label {str(v)!r} ({plural(int(n), 'row')}) is left out: under 1 % of "
+                     "the largest arm, likely a typo or test traffic")
     lines += ["[experiment]",
              f"strategy = {_q(strategy)}", f"variant_column = {_q(vcol)}"]
     names = [str(v) for v in counts.index]
@@ -130,7 +131,7 @@ def starter_spec(source: Any, *, strategy: str = "ab", variant_column: str | Non
         split = {k: round(v, 4) for k, v in shares.items()}
         split[max(split, key=split.get)] += round(1.0 - sum(split.values()), 4)
         split_note = ("# split: the observed shares ("
-                      + ", ".join(f"{k} {n:,} rows" for k, n in counts.items())
+                      + ", ".join(f"{k} {plural(int(n), 'row')}" for k, n in counts.items())
                       + "); write the DESIGNED shares if they differ")
     if strategy == "bluegreen":
         others = [v for v in split if v != ctrl]

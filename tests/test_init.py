@@ -56,7 +56,7 @@ def test_what_it_reads_off_the_data(capsys):
     assert 'variant_column = "variant"' in out and 'control = "control"' in out
     assert 'unit_column = "unit_id"' in out and 'granularity = "unit"' in out
     # the 1-row typo arm is named and left out of the split
-    assert "'treatmnet' (1 rows) is left out" in out
+    assert "'treatmnet' (1 row) is left out" in out
     assert "split = { control = 0.5042, treatment = 0.4958 }" in out
     kinds = dict(re.findall(r'name = "(\w+)"\nkind = "(\w+)"', out))
     assert kinds["converted"] == "proportion" and kinds["revenue"] == "mean"

@@ -160,7 +160,7 @@ def test_no_spec_infers_and_says_so(data_dir, validate_report):
     assert doc["srm"]["passed"] is None and doc["srm"]["pvalue"] is None
     assert "SRM not tested: split unknown" in rep.to_text()
     assert any("split: unknown" in n for n in doc["inferred"])
-    assert any("'treatmnet' has only 1 units" in w for w in doc["warnings"])
+    assert any("'treatmnet' has only 1 unit " in w for w in doc["warnings"])
     # a direction nobody gave: significant differences read higher / lower
     assert {c["verdict"] for c in doc["comparisons"]} <= {"higher", "lower", "neutral"}
     assert "higher" in {c["verdict"] for c in doc["comparisons"]}

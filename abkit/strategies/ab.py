@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..fmt import plural
 from ..core.columns import metric_columns, require_columns
 from ..engine.plan import Plan, Reduced, build_plan
 from ..errors import InputError
@@ -96,7 +97,7 @@ def data_warnings(sp: ExperimentSpec, red: Reduced) -> list[str]:
         for v, n in sorted(red.units.items()):
             if n < 0.01 * top:
                 out.append(
-                    f"variant {v!r} has only {n} units (under 1% of the largest arm); if it is "
+                    f"variant {v!r} has only {plural(n, 'unit')} (under 1% of the largest arm); if it is "
                     "a typo or a test variant, declare the real variants with split in the spec"
                 )
     multi = red.rejected.get("unit_in_multiple_variants", 0)
