@@ -66,14 +66,7 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         query = (head + f"CASE WHEN _r IS NULL THEN CAST(floor(_t / {g!r}) AS BIGINT) END "
                  "AS _g, " + tail + f" FROM {sql} GROUP BY ALL")
         out = _fetch(logs, query)
-        used = [r for r in out if r["_cat"] is None]
-        red = Reduction(min(int(r["_g"]) for r in used) * g if used else None)
-        if used:
-            rel = np.array([int(r["_g"]) * g - red.origin for r in used])  # type: ignore[operator]
-            looks = np.floor(rel / plan.look + 1e-9).astype(np.int64)
-            steps = plan.step_of(rel + 1e-9)
-            for r, k, st in zip(used, looks, steps):
-                r["_key"] = (int(k), int(st))
+        red = Reduction(plan.place_on_grid([r for r in out if r["_cat"] is None]))
     reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
     rejected, rcols, unknown, examples = logs.account(reasons, sum(int(r["_rows"]) for r in out))
     red.rejected, red.rejected_columns, red.unknown_variants = rejected, rcols, unknown

@@ -88,6 +88,22 @@ class RolloutPlan:
         return np.searchsorted(np.asarray(self.schedule.boundaries, dtype=float), rel,
                                side="right").astype(np.int64)
 
+    def place_on_grid(self, used: list[dict]) -> float | None:
+        """The default start of rows grouped on the absolute time grid: the first used
+        row's grain (``row["_g"]``, in :attr:`grain` units); sets each row's ``"_key"`` to
+        its ``(look, step)``. None when there is no used row. (The engines group rows before
+        the start is known, then place the groups here, exactly.)"""
+        if not used:
+            return None
+        g = self.grain
+        origin = min(int(r["_g"]) for r in used) * g
+        rel = np.array([int(r["_g"]) * g - origin for r in used])
+        looks = np.floor(rel / self.look + 1e-9).astype(np.int64)
+        steps = self.step_of(rel + 1e-9)
+        for r, k, st in zip(used, looks, steps):
+            r["_key"] = (int(k), int(st))
+        return origin
+
     def rules(self, origin: float | None) -> RowRules:
         """The row checks (``origin`` None: no row is ``before_start``)."""
         spec = self.spec

@@ -78,15 +78,7 @@ def reduce_rollout(logs: SparkLogs, plan: RolloutPlan, control: str) -> Reductio
                 if x["_cat"] is None:
                     x["_key"] = (int(x["_look"]), int(x["_step"]))
         else:
-            used = [x for x in out if x["_cat"] is None]
-            g = plan.grain
-            red = Reduction(min(int(x["_g"]) for x in used) * g if used else None)
-            if used:
-                rel = np.array([int(x["_g"]) * g - red.origin for x in used])  # type: ignore[operator]
-                looks = np.floor(rel / plan.look + 1e-9).astype(np.int64)
-                steps = plan.step_of(rel + 1e-9)
-                for x, k, st in zip(used, looks, steps):
-                    x["_key"] = (int(k), int(st))
+            red = Reduction(plan.place_on_grid([x for x in out if x["_cat"] is None]))
         reasons = [(x["_cat"], x["_v"], int(x["_rows"])) for x in out if x["_cat"] is not None]
         red.rejected, red.rejected_columns, red.unknown_variants, red.examples = account(
             logs, reasons, sum(int(x["_rows"]) for x in out))
