@@ -40,14 +40,6 @@ def _num(x: float | None) -> str:
     return fmt_num(x)
 
 
-def _signed(x: float | None) -> str:
-    return fmt_num(x, signed=True)
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else fmt_estimate(x, pct=True)
-
-
 def _ci(ci: dict | None, fmt) -> str:
     return "" if not ci else f" [{fmt(ci['low'])}, {fmt(ci['high'])}]"
 
