@@ -35,6 +35,11 @@ class DuckDBEngine(Engine):
 
         return reduce_rows(source.logs, plan)
 
+    def reduce_pairs(self, source: Any, plan: Any) -> Any:
+        from .duckdb_pairs import reduce_pairs
+
+        return reduce_pairs(source, plan)
+
 
 class PandasEngine(Engine):
     """In memory: a plan compiles to pandas masks and groupby over a DataFrame."""
@@ -68,3 +73,8 @@ class PandasEngine(Engine):
         from .rows import reduce_frame_rows
 
         return reduce_frame_rows(self._frame(source), plan)
+
+    def reduce_pairs(self, source: Any, plan: Any) -> Any:
+        from .pairs import reduce_frame_pairs
+
+        return reduce_frame_pairs(source, plan)

@@ -137,6 +137,11 @@ class SparkEngine(Engine):
         return reduce_rollout(_logs(source), plan, plan.spec.control)
 
     def reduce_rows(self, source: Any, plan: Any) -> Any:
-        from .spark_rollout import reduce_rows
+        from .spark_rows import reduce_rows
 
         return reduce_rows(_logs(source), plan)
+
+    def reduce_pairs(self, source: Any, plan: Any) -> Any:
+        from .spark_pairs import reduce_pairs
+
+        return reduce_pairs(source, plan)

@@ -23,7 +23,7 @@ from typing import Iterator
 
 from ..errors import InputError
 
-__all__ = ["SparkLogs", "master", "session", "set_master", "utc"]
+__all__ = ["SparkLogs", "driver_frame", "master", "session", "set_master", "utc"]
 
 MASTER_ENV = "ABKIT_SPARK_MASTER"
 _master: str | None = None
@@ -87,6 +87,14 @@ def session():
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def driver_frame(df):
+    """A (small) Spark DataFrame's rows on the driver, as pandas (through Arrow when the
+    session enables it)."""
+    with warnings.catch_warnings():  # pyspark 4 warns about pandas 3; the arrays are fine
+        warnings.simplefilter("ignore", FutureWarning)
+        return df.toPandas()
 
 
 @contextmanager

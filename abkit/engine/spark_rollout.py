@@ -11,17 +11,14 @@ come back, as arrays, in input order.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .rollout_reduce import Reduction, RolloutPlan, _iso_seconds, freeze_looks, \
     quantile_threshold
-from .rows import Rows, RowsPlan
-from .spark_classify import account, classified, reason_rows
-from .spark_logs import SparkLogs, utc
+from .spark_classify import account, classified
+from .spark_logs import SparkLogs, driver_frame, utc
 
-__all__ = ["reduce_rollout", "reduce_rows"]
+__all__ = ["reduce_rollout"]
 
 
 def _step(plan: RolloutPlan, rel):
@@ -115,7 +112,7 @@ def _quantiles(cl, xs: dict, plan: RolloutPlan, red: Reduction, control: str) ->
             continue
         k = freeze[m.name]
         x = col(xs[m.column])  # type: ignore[index]
-        vals = _arrays(used.where((col("_v") == F.lit(control)) & (look <= F.lit(k)))
+        vals = driver_frame(used.where((col("_v") == F.lit(control)) & (look <= F.lit(k)))
                        .select(x.alias("_q")))["_q"].to_numpy(dtype=float)
         thr = quantile_threshold(vals, m.quantile)  # type: ignore[arg-type]
         red.thresholds[m.name] = (thr, k)
@@ -126,36 +123,3 @@ def _quantiles(cl, xs: dict, plan: RolloutPlan, red: Reduction, control: str) ->
         for lk, st, var, a in sorted(rows, key=lambda t: (t[0], t[1], t[2])):
             cell = red.exceed.setdefault((int(lk), int(st)), {}).setdefault(str(var), {})
             cell[m.name] = cell.get(m.name, 0) + int(a)
-
-
-def _arrays(df):
-    """A (small) DataFrame's rows on the driver, as pandas (through Arrow when the session
-    enables it)."""
-    with warnings.catch_warnings():  # pyspark 4 warns about pandas 3; the arrays are fine
-        warnings.simplefilter("ignore", FutureWarning)
-        return df.toPandas()
-
-
-def reduce_rows(logs: SparkLogs, plan: RowsPlan) -> Rows:
-    from pyspark.sql import functions as F
-
-    rules = plan.rules
-    with utc(logs.spark):
-        cl, xs = classified(logs, rules, with_id=True)
-        cl = cl.persist()  # counted, then the used rows are fetched
-        reasons, used = reason_rows(cl)
-        rejected, rcols, unknown, examples = account(
-            logs, reasons, used + sum(n for *_, n in reasons))
-        cols = [F.col(xs[c]) for c in rules.columns]
-        # a filter and a projection keep the scan's partitions: the rows arrive in input
-        # order, and sorting by _id on the driver only makes sure of it (no shuffle)
-        got = _arrays(cl.where(F.col("_r").isNull()).select("_id", "_t", "_v", *cols))
-        cl.unpersist()
-        got = got.sort_values("_id", kind="stable")
-    time = got["_t"].to_numpy(dtype=float)
-    variant = got["_v"].to_numpy(dtype=object)
-    values = {c: got[xs[c]].to_numpy(dtype=float) for c in rules.columns}
-    rows = Rows(used + sum(rejected.values()), used, rejected, rcols, unknown, examples,
-                time, variant, values)
-    rows.check()
-    return rows
