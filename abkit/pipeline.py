@@ -129,6 +129,7 @@ def analyze(
     else:
         sp0 = load_spec(spec)
         strategy = get_strategy(sp0.strategy)
+        overrides = overrides.with_spec_csv(sp0)
         sp = strategy.resolve(sp0, overrides)
         notes = []
         source = strategy.open(data, overrides)

@@ -59,3 +59,33 @@ def test_memory_limit_reaches_duckdb(tmp_path):
     with pytest.raises(abkit.errors.InputError, match="does not apply to a shadow"):
         abkit.analyze(data / "shadow" / "datacapture" / "churn-endpoint",
                       data / "shadow" / "shadow.toml", memory_limit="1GB")
+
+
+def test_spec_keys_delimiter_and_decimal(semicolons, tmp_path, capsys):
+    log, _ = semicolons
+    spec = tmp_path / "eu.toml"
+    spec.write_text(SPEC.replace('[experiment]\n',
+                                 '[experiment]\ndelimiter = ";"\ndecimal = ","\n'))
+    assert main(["report", str(log), "--spec", str(spec), "--format", "json"]) == 0
+    rep = abkit.analyze(log, spec)
+    assert rep.to_dict()["data"]["rows_used"] == 400
+    assert rep.to_dict()["data"]["rows_rejected"] == {}
+    # the command line wins over the spec: '.' as decimal mark rejects every y
+    assert main(["report", str(log), "--spec", str(spec), "--decimal", "."]) == 2
+    assert "column 'y'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("keys, says", [
+    ('delimiter = ";;"', "experiment.delimiter"),
+    ('delimiter = "\\""', "experiment.delimiter"),
+    ('decimal = ","', "experiment.decimal"),
+    ('decimal = ";"\ndelimiter = ";"', "experiment.decimal"),
+    ('delimiter = 3', "experiment.delimiter"),
+])
+def test_bad_spec_keys_name_the_key(semicolons, tmp_path, capsys, keys, says):
+    log, _ = semicolons
+    spec = tmp_path / "bad.toml"
+    spec.write_text(SPEC.replace('[experiment]\n', f'[experiment]\n{keys}\n'))
+    assert main(["report", str(log), "--spec", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err

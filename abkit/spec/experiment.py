@@ -51,6 +51,8 @@ class ExperimentSpec:
     correction: str = "holm"
     srm_threshold: float = 0.001
     on_rejected: str = "continue"
+    delimiter: str | None = None  # CSV field separator (None: "," for .csv, tab for .tsv)
+    decimal: str | None = None  # CSV decimal mark ("." or ","; None: ".")
     rollout: RolloutSpec | None = None
     shadow: ShadowSpec | None = None
     bluegreen: BlueGreenSpec | None = None
@@ -80,6 +82,8 @@ class ExperimentSpec:
             "correction": self.correction,
             "srm_threshold": self.srm_threshold,
             "on_rejected": self.on_rejected,
+            "delimiter": self.delimiter,
+            "decimal": self.decimal,
         }
         for part in (self.rollout, self.shadow, self.bluegreen):
             if part is not None:
@@ -97,7 +101,7 @@ class ExperimentSpec:
 
 _EXPERIMENT_KEYS = {
     "strategy", "name", "variant_column", "unit_column", "granularity", "control", "split",
-    "alpha", "correction", "srm_threshold", "on_rejected",
+    "alpha", "correction", "srm_threshold", "on_rejected", "delimiter", "decimal",
 }
 _SHADOW_KEYS = {
     "input_format", "live", "candidate", "labels", "threshold", "features", "categorical",
@@ -230,10 +234,28 @@ def parse_spec(data: Mapping[str, Any], source: str | None = None) -> Experiment
         on_rejected=ck.choice(
             "experiment.on_rejected", exp.get("on_rejected"), ON_REJECTED, "continue"
         ),
+        **_csv_options(ck, exp),
         rollout=rollout,
         bluegreen=bluegreen,
         source=source,
     )
+
+
+def _csv_options(ck: _Checker, exp: Mapping[str, Any]) -> dict[str, str | None]:
+    """``experiment.delimiter`` and ``experiment.decimal`` (the spec keys of ``--delimiter``
+    and ``--decimal``; the command-line options win)."""
+    delimiter = ck.string("experiment.delimiter", exp.get("delimiter"))
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise ck.fail("experiment.delimiter", "must be one character other than a quote or "
+                      f"a newline, got {show(delimiter)}", 'e.g. delimiter = ";"')
+    decimal = None
+    if exp.get("decimal") is not None:
+        decimal = ck.choice("experiment.decimal", exp.get("decimal"), (".", ","), ".")
+    if decimal == "," and (delimiter or ",") == ",":
+        raise ck.fail("experiment.decimal", 'decimal = "," needs another delimiter (a comma '
+                      "cannot separate both fields and decimals)",
+                      'e.g. delimiter = ";" and decimal = ","')
+    return {"delimiter": delimiter, "decimal": decimal}
 
 
 def _normalised(split: dict[str, float], total: float) -> str:
@@ -322,6 +344,7 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
                                 0.5, lo_open=True),
         on_rejected=ck.choice("experiment.on_rejected", exp.get("on_rejected"), ON_REJECTED,
                               "continue"),
+        **_csv_options(ck, exp),
         shadow=shadow,
         source=source,
     )

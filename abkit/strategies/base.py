@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 from ..core.accounting import check_rows
@@ -62,6 +62,12 @@ class Overrides:
     def given(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if getattr(self, f.name) is not None}
+
+    def with_spec_csv(self, spec: Any) -> Overrides:
+        """The spec's ``experiment.delimiter`` / ``experiment.decimal`` where no option
+        gave them (the command line wins)."""
+        return replace(self, delimiter=self.delimiter or spec.delimiter,
+                       decimal=self.decimal or spec.decimal)
 
     def spec_changes(self) -> dict[str, Any]:
         """The overrides that are spec keys (applied with ``spec.with_``)."""
