@@ -69,6 +69,7 @@ class RolloutMonitor:
         self.open_window: int | None = None
         self.pending: dict = {}
         self.pending_exceed: dict = {}
+        self.pending_sketch: dict = {}  # variant -> column -> {bucket key: rows}
         self.closed: set[int] = set()
         self.buffer: list[pd.DataFrame] = []  # quantile baseline values, until frozen
         self.frozen = not self.plan.quantiles
@@ -103,6 +104,11 @@ class RolloutMonitor:
         for key in sorted(part.cells):
             for v, vec in part.cells[key].items():
                 self.red.add_cell(key, v, vec)
+        for look, per in part.sketch.items():
+            for v, cols in per.items():
+                for c, counts in cols.items():
+                    for k, n in counts.items():
+                        self.red.add_sketch(look, v, c, k, n)
         self._route(part)
         return self.decision
 
@@ -170,16 +176,18 @@ class RolloutMonitor:
                 if self.open_window is not None:
                     self._close()
                 self.open_window = w
-                self.pending, self.pending_exceed = {}, {}
+                self.pending, self.pending_exceed, self.pending_sketch = {}, {}, {}
             if w == self.open_window:
                 _merge_cells(self.pending, cells)
                 _merge_exceed(self.pending_exceed, exceed)
+                _merge_exceed(self.pending_sketch, part.sketch.get(w, {}))
             else:  # a window already looked at
-                gate.add_late(cells, exceed)
+                gate.add_late(cells, exceed, part.sketch.get(w))
 
     def _close(self) -> None:
         assert self.gate is not None and self.open_window is not None
-        self.gate.add_look(self.open_window, self.pending, self.pending_exceed)
+        self.gate.add_look(self.open_window, self.pending, self.pending_exceed,
+                           sketch=self.pending_sketch)
         self.closed.add(self.open_window)
 
     # ------------------------------------------------------------------ results
@@ -189,7 +197,8 @@ class RolloutMonitor:
         if self.open_window is None:
             return self.gate
         g = copy.deepcopy(self.gate)
-        g.add_look(self.open_window, self.pending, self.pending_exceed)
+        g.add_look(self.open_window, self.pending, self.pending_exceed,
+                   sketch=self.pending_sketch)
         return g
 
     @property
@@ -226,6 +235,8 @@ def _merge_cells(into: dict, cells: dict) -> None:
 
 
 def _merge_exceed(into: dict, exceed: dict) -> None:
+    """Add three-level counts: exceedances (cell -> variant -> metric) or log-bucket counts
+    (variant -> column -> bucket)."""
     for key, per in exceed.items():
         d = into.setdefault(key, {})
         for v, counts in per.items():

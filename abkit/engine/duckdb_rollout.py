@@ -17,6 +17,7 @@ from .rollout_reduce import (
     freeze_looks,
     quantile_threshold,
 )
+from ..stats.log_buckets import key_sql
 from .duckdb_classify import value_aliases
 from .duckdb_engine import DuckDBLogs, qi, ql
 
@@ -84,27 +85,43 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
     rel = f"(_t - {o})"
     red.rows_read = red.rows_used + sum(rejected.values())
     if plan.quantiles and red.cells:
-        freeze = freeze_looks(red, plan, control)
-        plain, _ = _classified(logs, plan, red.origin, store=False)
-        for m in plan.quantiles:
-            if m.name not in freeze:
-                continue
-            k = freeze[m.name]
-            x = xs[m.column]  # type: ignore[index]
-            vals = logs.run(
-                f"SELECT {x} FROM {plain} WHERE _r IS NULL AND _v = {ql(control)} AND "
-                f"floor({rel} / {plan.look!r}) <= {k}"
-            ).fetchnumpy()[x]
-            thr = quantile_threshold(np.asarray(vals, dtype=float), m.quantile)  # type: ignore[arg-type]
-            red.thresholds[m.name] = (thr, k)
-            rows = logs.run(
-                f"SELECT CAST(floor({rel} / {plan.look!r}) AS BIGINT) AS _look, "
-                f"{plan.step_sql(rel)} AS _step, _v, sum(CAST({x} > {thr!r} AS BIGINT)) "
-                f"FROM {plain} WHERE _r IS NULL AND floor({rel} / {plan.look!r}) > {k} "
-                "GROUP BY ALL"
-            ).fetchall()
-            for look, step, var, a in rows:
-                cell = red.exceed.setdefault((int(look), int(step)), {}).setdefault(str(var), {})
-                cell[m.name] = cell.get(m.name, 0) + int(a)
+        _quantiles(logs, plan, red, control, xs, rel)
     red.check()
     return red
+
+
+def _quantiles(logs: DuckDBLogs, plan: RolloutPlan, red: Reduction, control: str,
+               xs: dict, rel: str) -> None:
+    """The frozen thresholds (the control's baseline values, one query per metric), then
+    one query per quantile column: per (look, step, variant, bucket) the rows, and the rows
+    above each frozen threshold of that column."""
+    freeze = freeze_looks(red, plan, control)
+    plain, _ = _classified(logs, plan, red.origin, store=False)
+    look = f"CAST(floor({rel} / {plan.look!r}) AS BIGINT)"
+    for m in plan.quantiles:
+        if m.name not in freeze:
+            continue
+        k = freeze[m.name]
+        x = xs[m.column]  # type: ignore[index]
+        vals = logs.run(
+            f"SELECT {x} FROM {plain} WHERE _r IS NULL AND _v = {ql(control)} AND "
+            f"{look} <= {k}"
+        ).fetchnumpy()[x]
+        thr = quantile_threshold(np.asarray(vals, dtype=float), m.quantile)  # type: ignore[arg-type]
+        red.thresholds[m.name] = (thr, k)
+    for c in plan.sketch_columns:
+        x = xs[c]
+        tested = [m for m in plan.quantiles if m.column == c and m.name in red.thresholds]
+        above = "".join(f", sum(CAST({x} > {red.thresholds[m.name][0]!r} AS BIGINT)) AS _a{i}"
+                        for i, m in enumerate(tested))
+        got = logs.run(
+            f"SELECT {look} AS _look, {plan.step_sql(rel)} AS _step, _v, {key_sql(x)} AS _k, "
+            f"count(*) AS _n{above} FROM {plain} WHERE _r IS NULL GROUP BY ALL "
+            "ORDER BY _look, _step, _v, _k").fetchall()
+        for lk, st, var, key, n, *a in got:
+            lk, var = int(lk), str(var)
+            red.add_sketch(lk, var, c, int(key), int(n))
+            for m, ai in zip(tested, a):
+                if lk > red.thresholds[m.name][1]:
+                    cell = red.exceed.setdefault((lk, int(st)), {}).setdefault(var, {})
+                    cell[m.name] = cell.get(m.name, 0) + int(ai)

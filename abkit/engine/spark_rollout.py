@@ -16,6 +16,7 @@ import numpy as np
 from .rollout_reduce import Reduction, RolloutPlan, _iso_seconds, freeze_looks, \
     quantile_threshold
 from .spark_classify import account, classified
+from ..stats.log_buckets import LN_GAMMA, ZERO
 from .spark_logs import SparkLogs, driver_frame, utc
 
 __all__ = ["reduce_rollout"]
@@ -123,3 +124,12 @@ def _quantiles(cl, xs: dict, plan: RolloutPlan, red: Reduction, control: str) ->
         for lk, st, var, a in sorted(rows, key=lambda t: (t[0], t[1], t[2])):
             cell = red.exceed.setdefault((int(lk), int(st)), {}).setdefault(str(var), {})
             cell[m.name] = cell.get(m.name, 0) + int(a)
+    lg = F.lit(LN_GAMMA)
+    for c in plan.sketch_columns:
+        x = col(xs[c])
+        key = (F.when(x > 0, F.ceil(F.log(x) / lg) * 2 + 1)
+               .when(x < 0, F.ceil(F.log(-x) / lg) * 2).otherwise(F.lit(ZERO)))
+        rows = (used.groupBy(look.cast("bigint").alias("_look"), col("_v"),
+                             key.cast("bigint").alias("_k")).count().collect())
+        for lk, var, k, n in sorted(rows, key=lambda t: (t[0], t[1], t[2])):
+            red.add_sketch(int(lk), str(var), c, int(k), int(n))

@@ -14,6 +14,7 @@ from typing import Any
 from ..core.sanitize import markdown as _md
 from ..core.sanitize import plain
 from ..fmt import fmt_estimate, fmt_num, plural
+from .quantile_notes import quantile_notes
 from ..fmt import fmt_p as _p
 
 __all__ = ["render_text", "render_markdown", "render_html_fragment", "comparison_rows",
@@ -81,7 +82,8 @@ def comparison_rows(doc: dict[str, Any]) -> list[list[str]]:
             c["treatment"],
             fmt_num(c["control_value"], unit=units.get(c["metric"])),
             fmt_num(c["treatment_value"], unit=units.get(c["metric"])),
-            _estimate(c["effect"], c["ci"], unit=units.get(c["metric"])),
+            _estimate(c["effect"], c["ci"],  # a quantile's effect: a share (the test's)
+                      unit=None if c["kind"] == "quantile" else units.get(c["metric"])),
             _estimate(c["rel_effect"], c["rel_ci"], pct=True),
             _p(c["pvalue"]),
             _p(c["pvalue_adjusted"]),
@@ -308,6 +310,7 @@ def render_text(doc: dict[str, Any]) -> str:
     out += _standing(doc)
     out += text_table([[plain(c) for c in r] for r in comparison_rows(doc)],
                       head=table_head(doc))
+    out += [plain(line) for line in quantile_notes(doc)]
     st = doc["settings"]
     out.append("")
     if doc.get("bluegreen") is not None:
@@ -369,6 +372,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
     out.append("|" + "---|" * len(_HEAD))
     out += [_md_row(r) for r in comparison_rows(doc)]
     out.append("")
+    out += [f"<sub>{_md(line)}</sub><br>" for line in quantile_notes(doc)]
     if doc.get("shadow") is not None:
         out += [f"- {_md(line)}" for line in shadow_lines(doc)]
         out.append("")

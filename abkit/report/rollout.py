@@ -31,6 +31,8 @@ def _look_dict(k: Look) -> dict[str, Any]:
             "regressed": m.regressed, "noninferior": m.noninferior, "pvalue": m.pvalue,
             "control_value": m.control_value, "candidate_value": m.candidate_value,
             "n_control": m.n_control, "n_candidate": m.n_candidate,
+            **({} if m.quantiles is None else {"quantiles": {  # in the metric's units
+                "control": m.quantiles[0], "candidate": m.quantiles[1]}}),
         } for m in k.metrics},
     }
 

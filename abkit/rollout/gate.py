@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engine.rollout_reduce import RolloutPlan
+from ..stats.log_buckets import merge_counts
 from ..spec import ExperimentSpec
 from .gate_metrics import (  # noqa: F401  (re-exported)
     _PROMOTE,
@@ -74,6 +75,8 @@ class SequentialGate:
         self.n: dict[str, int] = {self.control: 0, self.candidate: 0}
         self.cells_now: dict = {}
         self.exceed_now: dict = {}
+        #: variant -> column -> {bucket key: rows}, cumulative (quantile metrics' values)
+        self.sketch: dict[str, dict[str, dict[int, int]]] = {}
         self.no_split = 0
         self.covered_windows = 0  # look windows with rows of both variants (comparative)
         self.rolled_back: Look | None = None
@@ -101,8 +104,11 @@ class SequentialGate:
     def _share(self, step: int) -> float:
         return self.plan.schedule.steps[step][1]
 
-    def _add_cells(self, cells: dict, exceed: dict) -> int:
+    def _add_cells(self, cells: dict, exceed: dict, sketch: dict | None = None) -> int:
         self.cells_now, self.exceed_now = cells, exceed
+        for v, per in (sketch or {}).items():
+            for column, counts in per.items():
+                merge_counts(self.sketch.setdefault(v, {}).setdefault(column, {}), counts)
         last_step = 0
         for key in sorted(cells):
             share = self._share(key[1])
@@ -118,17 +124,19 @@ class SequentialGate:
                 mt.add(key, share)
         return last_step
 
-    def add_late(self, cells: dict, exceed: dict) -> None:
+    def add_late(self, cells: dict, exceed: dict, sketch: dict | None = None) -> None:
         """Rows of windows already looked at (out-of-order batches): they join the running
         statistics for later looks; past looks stand as they were."""
-        self._add_cells(cells, exceed)
+        self._add_cells(cells, exceed, sketch)
 
     def add_look(self, window: int, cells: dict, exceed: dict,
-                 thresholds: dict[str, tuple[float, int]] | None = None) -> Look:
-        """Fold in one look window's cells and evaluate the cumulative data."""
+                 thresholds: dict[str, tuple[float, int]] | None = None,
+                 sketch: dict | None = None) -> Look:
+        """Fold in one look window's cells (and the log-bucket counts of its quantile
+        columns, ``sketch[variant][column]``) and evaluate the cumulative data."""
         if thresholds:
             self.thresholds.update(thresholds)
-        step = self._add_cells(cells, exceed)
+        step = self._add_cells(cells, exceed, sketch)
         both = {v for key, per in cells.items() if 0.0 < self._share(key[1]) < 1.0
                 for v, vec in per.items() if vec[0] > 0}
         if {self.control, self.candidate} <= both:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.rollout_reduce import CellKey
 from ..spec import MetricSpec
+from ..stats.log_buckets import quantile_from_counts
 from ..stats.results import Diagnostic
 from ..stats.sequential import SequentialDiffStats, rho_for
 from .looks import MetricLook, _f
@@ -79,6 +80,15 @@ class _DiffMetric:
         self.pool_s += self.look_s
         self.look_n = self.look_s = 0.0
 
+    def _quantiles(self) -> tuple[float | None, float | None] | None:
+        """A quantile metric's (control, candidate) quantile of the rows so far, in the
+        metric's units, from the log-bucket counts (to within 0.5 %); None for others."""
+        if self.m.kind != "quantile":
+            return None
+        g, col, q = self.g, self.m.column, float(self.m.quantile)  # type: ignore[arg-type]
+        return (quantile_from_counts(g.sketch.get(g.control, {}).get(col, {}), q),  # type: ignore[arg-type]
+                quantile_from_counts(g.sketch.get(g.candidate, {}).get(col, {}), q))  # type: ignore[arg-type]
+
     def _values(self) -> tuple[float | None, float | None]:
         st = self.stats
         return st.control_mean, st.treated_mean
@@ -108,7 +118,8 @@ class _DiffMetric:
             return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control,
                               st.n_treated, cval, tval, st.estimate, None, None, None, margin,
                               False, False, _f(self.min_p) if self.min_p < 1 else None,
-                              threshold, tuple(diags) + tuple(undefined), margin_rel=m.margin)
+                              threshold, tuple(diags) + tuple(undefined), margin_rel=m.margin,
+                              quantiles=self._quantiles())
         est = st.estimate
         n = g.spec.rollout.tightest_at
         # promotion and the displayed interval: confidence sequences, whatever the method
@@ -133,7 +144,8 @@ class _DiffMetric:
         regressed = harm_lo is not None and harm_lo > 0
         return MetricLook(m.name, m.kind, m.role, m.good, method, st.n_control, st.n_treated,
                           cval, tval, est, ci, _f(harm_lo), _f(harm_hi), margin, regressed,
-                          noninf, self.min_p, threshold, tuple(diags), margin_rel=m.margin)
+                          noninf, self.min_p, threshold, tuple(diags), margin_rel=m.margin,
+                          quantiles=self._quantiles())
 
     def _gst_rollback(self, harm: float, diags: list) -> tuple[float | None, float | None]:
         """The group sequential rollback test at this look: (lower bound of the harm from

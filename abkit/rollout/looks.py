@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.verdict import VerdictRow, interval
+from ..stats.log_buckets import ALPHA
 from ..stats.results import Diagnostic
 
 __all__ = ["Look", "MetricLook"]
@@ -37,6 +38,10 @@ class MetricLook:
     threshold: float | None = None  # quantile metrics: the frozen control quantile
     diagnostics: tuple[Diagnostic, ...] = ()
     margin_rel: float | None = None  # the margin as the spec wrote it (relative)
+    #: quantile metrics: (control, candidate) quantile so far, in the metric's units (from
+    #: log-bucket counts, to within ALPHA); control_value / candidate_value are then the
+    #: shares of rows above the frozen threshold, which the test compares
+    quantiles: tuple[float | None, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +55,9 @@ class MetricLook:
             "noninferior": self.noninferior, "pvalue": self.pvalue,
             "threshold": self.threshold,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
+            **({} if self.quantiles is None else {"quantiles": {
+                "control": self.quantiles[0], "candidate": self.quantiles[1],
+                "relative_accuracy": ALPHA}}),
         }
 
     def to_row(self, control: str, candidate: str, level: float) -> VerdictRow:
@@ -66,6 +74,11 @@ class MetricLook:
             effect = (None if self.candidate_value is None or base is None
                       else self.candidate_value - base)
             effect_ci = None
+        elif self.kind == "quantile":
+            # shown as the quantile itself (the values, and the relative column as their
+            # ratio - 1, no interval); the effect column is the test's: the difference of
+            # the shares of rows above the control's frozen baseline quantile
+            pass
         elif base not in (None, 0.0) and self.estimate is not None:
             rel = self.estimate / abs(base)
             if ci is not None:
@@ -93,15 +106,24 @@ class MetricLook:
             "noninferior": self.noninferior, "harm_lower": self.harm_lower,
             "harm_upper": self.harm_upper,
         }
+        values, extra = (self.control_value, self.candidate_value), {"threshold": self.threshold}
+        if self.quantiles is not None:
+            values = self.quantiles
+            qc, qt = self.quantiles
+            rel = qt / qc - 1.0 if qc and qt is not None else None
+            extra["tested"] = {"what": "share of rows above the threshold",
+                               "control": self.control_value,
+                               "candidate": self.candidate_value}
+            extra["relative_accuracy"] = ALPHA
         return VerdictRow(
             metric=self.metric, kind=self.kind, role=self.role, good=self.good,
             control=control, treatment=candidate, n_control=self.n_control,
-            n_treatment=self.n_candidate, control_value=self.control_value,
-            treatment_value=self.candidate_value, effect=effect, ci=effect_ci,
+            n_treatment=self.n_candidate, control_value=values[0],
+            treatment_value=values[1], effect=effect, ci=effect_ci,
             pvalue=self.pvalue, rel_effect=rel, rel_ci=rel_ci, method=self.method,
             confidence_level=level, guardrail=guardrail, verdict=verdict,
             diagnostics=[d.to_dict() for d in self.diagnostics],
-            extra={"threshold": self.threshold})
+            extra=extra)
 
 
 @dataclass(frozen=True)

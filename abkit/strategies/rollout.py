@@ -27,7 +27,7 @@ def replay_looks(red: Reduction, spec: ExperimentSpec) -> SequentialGate:
         by_window.setdefault(key[0], {})[key] = per
     for w in sorted(by_window):
         exceed = {k: v for k, v in red.exceed.items() if k[0] == w}
-        gate.add_look(w, by_window[w], exceed)
+        gate.add_look(w, by_window[w], exceed, sketch=red.sketch.get(w))
     return gate
 
 

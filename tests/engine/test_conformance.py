@@ -123,6 +123,7 @@ def assert_same_reduction(a, b) -> None:
             for v, vec in per.items():
                 assert vec == pytest.approx(b.cells[key][v], rel=REL)
         assert a.exceed == b.exceed
+        assert a.sketch == b.sketch  # log-bucket counts of the quantile columns: exact
         assert a.thresholds.keys() == b.thresholds.keys()
         for k, (thr, look) in a.thresholds.items():
             assert (thr, look) == pytest.approx(b.thresholds[k], rel=REL)
