@@ -60,9 +60,10 @@ def _common_options(f: Callable) -> Callable:
         click.option("--fail-on-rejected", is_flag=True,
                      help="Treat any rejected input row as an error (exit 2)."),
         click.option("--deterministic/--parallel", "deterministic", default=None,
-                     help="--deterministic (default): reduce on one thread, byte-identical "
-                          "output run after run. --parallel: use every core; numbers may "
-                          "then differ in the last bits between runs."),
+                     help="--deterministic (default): byte-identical output run after run "
+                          "(each query on one DuckDB thread; a large A/B log still uses every "
+                          "core, in hash passes added in a fixed order). --parallel: every "
+                          "query on all threads; numbers may then differ in the last bits."),
         click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]),
                      default=None, expose_value=False, callback=_keep_in_meta,
                      help="The engine that reduces the logs: duckdb (default) or spark "

@@ -9,13 +9,16 @@ is ever loaded into Python.
 
 Floating-point sums in a parallel aggregation depend on thread scheduling, so results would
 differ in the last bits from run to run (about 1e-15 relative). By default
-(``deterministic=True``) the reduction runs on one thread: the files are scanned in order
+(``deterministic=True``) every query runs on one DuckDB thread: the files are scanned in order
 and every sum is accumulated in that order, so the output is byte-identical run after run
-(checked by the tests on every format). DuckDB documents no ordering guarantee for this;
+(checked by the tests on every format). Every core is still used: a large A/B input is reduced
+in ``K >= W`` passes by ``hash(unit) % K``, ``W`` of them at once on one-thread connections,
+and their statistics are added in pass order (:mod:`abkit.engine.duckdb_passes`), so thread
+timing cannot change a bit. DuckDB documents no ordering guarantee for one thread;
 ``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
 ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
 times the cost. ``deterministic=False`` (``abkit report --parallel``,
-``ABKIT_DETERMINISTIC=0``) uses every core; see bench/README.md for both.
+``ABKIT_DETERMINISTIC=0``) runs each query on all of DuckDB's threads; see bench/SPEED.md.
 
 Memory is bounded: DuckDB runs under ``memory_limit`` (default 2GB, or
 ``ABKIT_DUCKDB_MEMORY_LIMIT``) and spills to a temporary directory; when the units do not
@@ -46,7 +49,8 @@ from .duckdb_files import (  # noqa: F401  (re-exported: duckdb_rollout, shadow.
 from .duckdb_classify import classified_sql
 from .duckdb_moments import MomentSQL
 from .duckdb_passes import (MAX_PASSES, OutOfMemory, choose_passes, memory_setup, oom_error,
-                            pass_filter, remove_dir, retries_allowed)
+                            pass_filter, remove_dir, retries_allowed, run_passes,
+                            worker_count)
 from .duckdb_rejects import RejectAccounting
 from .plan import Plan, Reduced
 from .rules import RowRules
@@ -62,7 +66,8 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
     source : Source
         Resolved files of one format.
     threads : optional
-        DuckDB threads (else ``ABKIT_DUCKDB_THREADS``, else DuckDB's default).
+        Threads (else ``ABKIT_DUCKDB_THREADS``, else every core): DuckDB's threads when not
+        deterministic, else the number of one-thread connections that run the A/B passes.
     memory_limit : optional
         DuckDB memory limit such as ``"2GB"`` (else ``ABKIT_DUCKDB_MEMORY_LIMIT``, else
         ``"2GB"``); past it DuckDB spills to a temporary directory and the A/B reduction
@@ -76,6 +81,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         self.source = source
         self.con = duckdb.connect(":memory:")
         threads = threads or int(os.environ.get("ABKIT_DUCKDB_THREADS", "0") or 0)
+        self.threads = threads  # 0: every core (DuckDB's threads, or the pass connections)
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         # the limit (default 2GB) and a spill directory, removed with the connection
@@ -301,27 +307,27 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
 
     def _ab_passes(self, plan: Plan, codes: list[str] | None) -> list[list[dict]]:
         """Result rows of each pass of the A/B reduction, in pass order. ``K`` passes by
-        ``hash(unit) % K`` when the units do not fit in the memory limit; ``K`` doubles when
-        DuckDB still runs out of memory (see :mod:`abkit.engine.duckdb_passes`)."""
-        k = 1
+        ``hash(unit) % K``, run ``W`` at a time on one-thread connections when deterministic,
+        one after the other on every thread otherwise; ``K`` doubles when DuckDB still runs
+        out of memory (see :mod:`abkit.engine.duckdb_passes`)."""
+        one_thread = self.deterministic and not self.exact_order
+        k, workers = 1, 1
         if plan.spec.unit_column:
-            k = choose_passes(self, self.label_expr(plan.spec.unit_column),
-                              len(plan.variables))
-        if self.deterministic and not self.exact_order:
-            # one thread: the scan runs in file order and every sum is accumulated in that
-            # order, so repeated runs add the same numbers in the same order
+            k, workers = choose_passes(self, self.label_expr(plan.spec.unit_column),
+                                       len(plan.variables),
+                                       worker_count(self) if one_thread else 1)
+        if one_thread:
+            # one thread per pass: the scan runs in file order and every sum is accumulated
+            # in that order, so repeated runs add the same numbers in the same order
             self.con.execute("SET threads = 1")
         while True:
             try:
-                passes = []
-                for p in range(k):
-                    cur = self.run(self._ab_sql(plan, codes, k, p))
-                    names = [d[0] for d in cur.description]
-                    rows = [dict(zip(names, r)) for r in cur.fetchall()]
-                    if k > 1:  # a fixed row order, whatever the pass spilled
+                sqls = [self._ab_sql(plan, codes, k, p) for p in range(k)]
+                passes = run_passes(self, sqls, workers)
+                if k > 1:  # a fixed row order, whatever the pass spilled
+                    for rows in passes:
                         rows.sort(key=lambda r: (r["_cat"] is not None, str(r["_cat"]),
                                                  r["_v"] is not None, str(r["_v"])))
-                    passes.append(rows)
                 return passes
             except OutOfMemory:
                 if not plan.spec.unit_column or not retries_allowed() or k >= MAX_PASSES:

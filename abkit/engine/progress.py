@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, TextIO
 
-__all__ = ["AFTER", "progress", "progress_enabled"]
+__all__ = ["AFTER", "PassesProgress", "progress", "progress_enabled"]
 
 #: seconds a query runs before its progress is shown
 AFTER = 2.0
@@ -70,3 +70,31 @@ def progress(con: Any, label: str, *, stream: TextIO | None = None,
             stream.write(f"\rabkit: reducing {label} ... done in "
                          f"{time.monotonic() - start:.1f} s\n")
             stream.flush()
+
+
+class PassesProgress:
+    """The progress of ``k`` passes run on several connections, as one query's: passes
+    finished count 100 % each, running ones what their connection reports.
+
+    Give it to :func:`progress` in place of a connection; the runner calls
+    :meth:`finished` after each pass.
+    """
+
+    def __init__(self, cons: list[Any], k: int) -> None:
+        self.cons = cons
+        self.k = max(int(k), 1)
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def finished(self) -> None:
+        with self._lock:
+            self.done += 1
+
+    def query_progress(self) -> float:
+        running = 0.0
+        for con in self.cons:
+            try:
+                running += max(float(con.query_progress()), 0.0)
+            except Exception:  # idle, closed, or the API refused: counts as nothing
+                pass
+        return min(100.0, (100.0 * self.done + running) / self.k)
