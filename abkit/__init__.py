@@ -2,10 +2,12 @@
 
 Public API (imports are lazy so that ``abkit --help`` and the pytest plugin stay fast):
 
-- :func:`analyze` — read logs (files or a DataFrame), account for every row, reduce, test
+- :func:`analyze` — read logs (files, a DataFrame, an Arrow table, a DuckDB relation or
+  :func:`sql`), account for every row, reduce, test
   and decide; returns a :class:`~abkit.report.model.Report` (A/B), a
   :class:`~abkit.report.rollout.RolloutReport` (canary, linear) or a shadow / blue-green
   report, all with the same export methods.
+- :func:`sql` — a SQL query (on a DuckDB database file) whose result is the log.
 - :class:`RolloutMonitor` — the canary / linear gate fed batch by batch.
 - :func:`load_spec` / :class:`ExperimentSpec` — experiment specs (TOML or YAML).
 - :class:`ExitCode` — the CLI's stable exit codes.
@@ -31,6 +33,7 @@ __all__ = [
     "__version__",
     "analyze",
     "load_spec",
+    "sql",
 ]
 
 _LAZY = {
@@ -44,6 +47,7 @@ _LAZY = {
     "AbkitError": ("abkit.errors", "AbkitError"),
     "InputError": ("abkit.errors", "InputError"),
     "SpecError": ("abkit.errors", "SpecError"),
+    "sql": ("abkit.engine.duckdb_frames", "sql"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .report.model import Report
     from .report.rollout import RolloutReport
     from .monitor import RolloutMonitor
+    from .engine.duckdb_frames import sql
     from .spec import ExperimentSpec, load_spec
 
 

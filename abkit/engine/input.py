@@ -1,10 +1,12 @@
-"""An opened input for the engines: a pandas DataFrame or log files, behind one interface.
+"""An opened input for the engines: log files or an in-memory source, behind one interface.
 
 :class:`LogInput` is the *source* an :class:`abkit.engine.base.Engine` reduces; it offers
 the pipeline ``columns()``, ``sample(n)`` and ``reduce(plan)``, each delegated to its
-engine. Log files are reduced with DuckDB unless ``engine="spark"`` is asked for; a pandas
-DataFrame with pandas unless ``engine="duckdb"`` or ``"spark"`` is; a pyspark DataFrame
-always on Spark (``spark`` is then set).
+engine. Log files are reduced with DuckDB unless ``engine="spark"`` is asked for. So are
+in-memory sources (:mod:`abkit.engine.duckdb_frames`): a pandas DataFrame (through Arrow;
+``engine="pandas"`` or ``"spark"`` may be asked for), an Arrow table or stream, a polars
+DataFrame, a DuckDB relation and an :func:`abkit.sql` query (DuckDB only). A pyspark
+DataFrame is always reduced on Spark (``spark`` is then set).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ..errors import InputError
 from .base import ENGINES as _REGISTRY
 from .base import Engine, get_engine
 
-__all__ = ["ENGINES", "LogInput", "is_frame", "is_spark_frame"]
+__all__ = ["ENGINES", "LogInput", "in_memory_kind", "is_frame", "is_spark_frame"]
 
 #: the engine names (the registry is :data:`abkit.engine.base.ENGINES`)
 ENGINES = tuple(_REGISTRY)
@@ -33,9 +35,27 @@ def is_frame(data: Any) -> bool:
     return mod.startswith("pandas") and type(data).__name__ == "DataFrame"
 
 
+#: in-memory kinds other than pandas -> the report's ``input.format``
+_FORMATS = {"arrow": "arrow", "arrow_stream": "arrow", "polars": "polars",
+            "relation": "duckdb_relation", "sql": "sql"}
+
+
+def in_memory_kind(data: Any) -> str | None:
+    """``"pandas"``, ``"arrow"``, ``"arrow_stream"``, ``"polars"``, ``"relation"`` or
+    ``"sql"`` for a source the DuckDB engine reads from memory, else None (checked by type
+    name: pandas, pyarrow and polars are not imported)."""
+    t = type(data)
+    if t.__module__.startswith(("abkit", "pandas", "pyarrow", "polars", "duckdb", "_duckdb")):
+        from .duckdb_frames import frame_kind
+
+        return frame_kind(data)
+    return None
+
+
 class LogInput:
-    """A DataFrame or log files opened for reduction (``frame``, ``logs`` or ``spark`` is
-    set)."""
+    """Log files or an in-memory source opened for reduction (``logs`` or ``spark`` is
+    set, or only ``frame`` for the pandas engine; ``frame`` is the pandas DataFrame when
+    the source is one)."""
 
     def __init__(self, data: Any, engine: str | None = None,
                  deterministic: bool | None = None, *, memory_limit: str | None = None,
@@ -47,6 +67,7 @@ class LogInput:
         self.logs = None
         self.spark = None
         self.files: list[str] = []
+        kind = in_memory_kind(data)
         if is_spark_frame(data):
             from .spark_logs import SparkLogs
 
@@ -57,15 +78,26 @@ class LogInput:
             self.spark = SparkLogs.from_spark(data)
             self.label = "Spark DataFrame"
             self.format = "spark"
-        elif is_frame(data):
-            self.frame = data
+        elif kind is not None:
+            self.engine = engine or "duckdb"
+            if kind == "pandas":
+                self.frame = data
+                self.format = "dataframe"
+            elif self.engine != "duckdb":
+                raise InputError(
+                    f"{type(data).__name__}: this in-memory source is reduced with the "
+                    f"duckdb engine, not {engine}",
+                    "drop engine= (DuckDB reads it without a copy); for the pandas or "
+                    "spark engine pass a pandas DataFrame (.to_pandas() / .df())")
+            else:
+                self.format = _FORMATS[kind]
             self.label = "DataFrame"
-            self.format = "dataframe"
-            self.engine = engine or "pandas"
             if self.engine == "duckdb":
-                from .duckdb_engine import DuckDBLogs
+                from .duckdb_frames import open_frame
 
-                self.logs = DuckDBLogs.from_frame(data)
+                self.logs = open_frame(data, deterministic=deterministic,
+                                       memory_limit=memory_limit)
+                self.label = self.logs.label
             elif self.engine == "spark":
                 from .spark_logs import SparkLogs
 
