@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from .core.columns import columns_hint
 from .core.verdict import promote_only_if_safe
 from .errors import InputError
+from .io.s3 import url_errors
 from .spec import ExperimentSpec, load_spec
 from .strategies.base import Overrides, get_strategy
 
@@ -48,6 +49,7 @@ def _inferred(source: Any, overrides: Overrides) -> tuple[ExperimentSpec, list[s
     return sp, notes
 
 
+@url_errors()
 def analyze(
     data: Any,
     spec: str | Path | Mapping[str, Any] | ExperimentSpec | None = None,

@@ -183,4 +183,4 @@ class RejectAccounting:
             "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
             "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
         ).fetchone()
-        return n, f"{f}, line {line}: {kind.lower()} ({msg})"
+        return n, f"{self.source.shown(f)}, line {line}: {kind.lower()} ({msg})"

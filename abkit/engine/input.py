@@ -123,7 +123,7 @@ class LogInput:
                                    memory_limit=memory_limit)
             self.label = source.label
             self.format = source.format + (".gz" if source.compressed else "")
-            self.files = [str(f) for f in source.files]
+            self.files = list(source.names)  # s3:// URLs for staged copies
         self.reducer: Engine = get_engine(self.engine)
 
     @property

@@ -4,8 +4,12 @@ Walks never hang and never read a file twice: a symlinked folder is entered once
 folder (so a symlink loop ends), every file is de-duplicated by its real path, and only
 regular files are read. FIFOs, sockets and devices found inside a folder or by a glob are
 skipped and named in :attr:`Source.skipped` (and a :class:`SkippedFilesWarning`); one named
-on the command line is refused (it could block forever). URLs (``s3://`` ...) are refused
-with a message: abkit reads local files.
+on the command line is refused (it could block forever).
+
+``s3://`` objects, prefixes and globs are copied to a private temporary folder first
+(:mod:`abkit.io.s3`) and then read like local files; the :class:`Source` shows their URLs
+(:attr:`Source.names`, :attr:`Source.label`) and holds the copies until it is dropped.
+Other URLs (``https://``, ``gs://`` ...) are refused with a message.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import os
 import re
 import stat
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import InputError
 
@@ -38,6 +42,7 @@ FORMATS = {
 }
 _GZ = (".gz", ".gzip")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_S3 = re.compile(r"^s3://", re.IGNORECASE)
 _MAGIC = re.compile(r"[*?[]")
 
 
@@ -51,6 +56,8 @@ class Source:
 
     ``skipped``: special files left out of a folder walk or glob (``"<path> (fifo)"``).
     ``delimiter`` / ``decimal``: CSV options (``None``: ``,`` for CSV, tab for TSV; ``.``).
+    ``staging``: the :class:`abkit.io.s3.Staging` holding local copies of ``s3://`` objects
+    (``None`` for local files only); the copies live as long as this source.
     """
 
     files: tuple[Path, ...]
@@ -59,12 +66,24 @@ class Source:
     skipped: tuple[str, ...] = ()
     delimiter: str | None = None
     decimal: str = "."
+    staging: Any = field(default=None, compare=False, repr=False)
+
+    def shown(self, path: str | Path) -> str:
+        """How ``path`` (one of :attr:`files`) is named to the user: its ``s3://`` URL for
+        a staged copy, else the path."""
+        url = self.staging.url(path) if self.staging is not None else None
+        return url or str(path)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The files as the user named them (URLs for ``s3://`` objects), in order."""
+        return tuple(self.shown(f) for f in self.files)
 
     @property
     def label(self) -> str:
         if len(self.files) == 1:
-            return str(self.files[0])
-        return f"{len(self.files)} {self.format} files ({self.files[0]}, ...)"
+            return self.shown(self.files[0])
+        return f"{len(self.files)} {self.format} files ({self.shown(self.files[0])}, ...)"
 
 
 def detect_format(path: Path) -> tuple[str | None, bool]:
@@ -79,12 +98,15 @@ def detect_format(path: Path) -> tuple[str | None, bool]:
 
 
 def check_local(p: str | Path, what: str = "input") -> None:
-    """Refuse a URL: abkit reads local files."""
+    """Refuse a URL: the caller reads local files (:func:`resolve_sources` takes ``s3://``
+    URLs before calling this)."""
     s = str(p)
     if _URL.match(s):
         scheme = s.split(":", 1)[0].lower()
         hint = ("download it first (`aws s3 cp --recursive s3://... ./logs`) or use "
-                "--engine spark" if scheme in ("s3", "s3a", "s3n") else
+                "--engine spark" if scheme == "s3" else
+                "write it as s3://... (log files are read from S3 through pyarrow), or use "
+                "--engine spark" if scheme in ("s3a", "s3n") else
                 "download it first and pass the local path")
         raise InputError(f"{s}: abkit reads local files, not {scheme}:// URLs ({what})", hint)
 
@@ -212,8 +234,16 @@ def _glob(s: str, skipped: list[str]) -> list[Path]:
     return sorted(out)
 
 
-def _expand(p: str | Path, skipped: list[str]) -> list[Path]:
+def _is_log_key(key: str) -> bool:
+    return detect_format(Path(key.rsplit("/", 1)[-1]))[0] is not None
+
+
+def _expand(p: str | Path, skipped: list[str], staging: Any) -> list[Path]:
     s = str(p)
+    if staging is not None:
+        from .s3 import expand
+
+        return staging.fetch(expand(s, match=_match, is_log=_is_log_key))
     check_local(s)
     if _MAGIC.search(s) and not Path(s).exists():
         before = len(skipped)
@@ -244,8 +274,11 @@ def resolve_sources(paths: str | Path | Iterable[str | Path], *,
                     delimiter: str | None = None, decimal: str | None = None) -> Source:
     """Resolve paths, globs and folders to one :class:`Source`.
 
-    Raises :class:`InputError` for missing paths, URLs, special files named directly, empty
-    folders, unknown extensions and mixed formats. ``delimiter`` (one character) and
+    ``s3://`` objects, prefixes (folders) and globs are copied to a temporary folder
+    first, held by the returned source (:mod:`abkit.io.s3`); errors name their URLs.
+
+    Raises :class:`InputError` for missing paths or objects, other URLs, special files named
+    directly, empty folders, unknown extensions and mixed formats. ``delimiter`` (one character) and
     ``decimal`` (``.`` or ``,``) are CSV/TSV options kept on the source.
     """
     if isinstance(paths, (str, Path)):
@@ -259,10 +292,27 @@ def resolve_sources(paths: str | Path | Iterable[str | Path], *,
     if decimal == "," and (delimiter or ",") == ",":
         raise InputError("--decimal , needs another --delimiter (a comma cannot separate "
                          "both fields and decimals)", "e.g. --delimiter ';' --decimal ,")
+    paths = list(paths)
+    staging = None
+    if any(_S3.match(str(p)) for p in paths):
+        from .s3 import Staging, url_errors
+
+        staging = Staging()
+        try:
+            with url_errors():
+                return _resolve(paths, delimiter, decimal, staging)
+        except BaseException:
+            staging.cleanup()
+            raise
+    return _resolve(paths, delimiter, decimal, None)
+
+
+def _resolve(paths: list[str | Path], delimiter: str | None, decimal: str | None,
+             staging: Any) -> Source:
     files: list[Path] = []
     skipped: list[str] = []
     for p in paths:
-        files.extend(_expand(p, skipped))
+        files.extend(_expand(p, skipped, staging if _S3.match(str(p)) else None))
     if not files:
         raise InputError("no input files given", "pass at least one log file, folder or glob")
     seen: dict[str, list[Path]] = {}
@@ -300,4 +350,5 @@ def resolve_sources(paths: str | Path | Iterable[str | Path], *,
                       f"are never read): {', '.join(skipped[:5])}"
                       + (", ..." if len(skipped) > 5 else ""), SkippedFilesWarning,
                       stacklevel=2)
-    return Source(tuple(uniq), fmt, True in comp, tuple(skipped), delimiter, decimal or ".")
+    return Source(tuple(uniq), fmt, True in comp, tuple(skipped), delimiter, decimal or ".",
+                  staging)
