@@ -215,6 +215,60 @@ def test_too_few_labels_is_inconclusive(tmp_path):
     assert doc["decision"] == "inconclusive"
 
 
+def _same_report(a: dict, b: dict) -> None:
+    a, b = dict(a), dict(b)
+    for k in ("input", "generated_at"):
+        a.pop(k), b.pop(k)
+    assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
+                                                                  default=str)
+
+
+def test_generic_logs_are_reduced_by_the_engines(tmp_path):
+    """A generic log goes through the pairs plan: the engine is named in the report, and the
+    deterministic and parallel DuckDB runs, a DataFrame on pandas and on DuckDB give the
+    same report."""
+    df = _generic(n=800)
+    p = write_log(df, tmp_path / "log.csv")
+    rep = abkit.analyze(p, GENERIC_SPEC).to_dict()
+    assert rep["input"]["engine"] == "duckdb" and rep["input"]["format"] == "log"
+    _same_report(rep, abkit.analyze(p, GENERIC_SPEC, deterministic=False).to_dict())
+    text = df.astype(str)
+    on_pandas = abkit.analyze(text, GENERIC_SPEC, engine="pandas").to_dict()
+    assert on_pandas["input"]["engine"] == "pandas"
+    _same_report(rep, on_pandas)
+    _same_report(rep, abkit.analyze(text, GENERIC_SPEC, engine="duckdb").to_dict())
+
+
+def test_generic_logs_take_the_csv_options(tmp_path):
+    df = _generic(n=600)
+    ref = abkit.analyze(write_log(df, tmp_path / "a.csv"), GENERIC_SPEC).to_dict()
+    semi = tmp_path / "b.csv"
+    text = df.astype(str)
+    for c in ("score", "latency_ms"):  # the numbers the pairing reads (features stay text)
+        text[c] = text[c].str.replace(".", ",", regex=False)
+    text.to_csv(semi, sep=";", index=False)
+    got = abkit.analyze(semi, GENERIC_SPEC, delimiter=";", decimal=",",
+                        memory_limit="1GB").to_dict()
+    assert got["data"] == ref["data"]
+    assert got["shadow"]["pairs"] == 600 and got["decision"] == ref["decision"]
+
+
+def test_a_capture_tree_refuses_the_engine_options():
+    for kw in ({"engine": "duckdb"}, {"memory_limit": "1GB"}, {"delimiter": ";"}):
+        with pytest.raises(InputError, match="does not apply"):
+            abkit.analyze(SHADOW / "datacapture" / "churn-endpoint", SHADOW / "shadow.toml",
+                          **kw)
+
+
+def test_generic_log_missing_columns_are_named(tmp_path):
+    df = _generic(n=100)
+    p = write_log(df.drop(columns="latency_ms"), tmp_path / "l.csv")
+    with pytest.raises(InputError, match="live rows have no column.*latency_ms"):
+        abkit.analyze(p, GENERIC_SPEC)
+    with pytest.raises(InputError, match="no column 'tag'"):
+        abkit.analyze(write_log(df, tmp_path / "m.csv"), GENERIC_SPEC, variant_column="tag")
+
+
 # ---------------------------------------------------------------------- errors and CLI
 
 

@@ -3,6 +3,7 @@ with the whole record accounting."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..errors import InputError
 from ..spec import ExperimentSpec
 from .evaluate import ShadowInputs
 
-__all__ = ["load_shadow"]
+__all__ = ["load_shadow", "pairs_inputs"]
 
 
 def _merge(into: dict[str, int], more: dict[str, int]) -> None:
@@ -22,18 +23,24 @@ def _merge(into: dict[str, int], more: dict[str, int]) -> None:
             into[k] = into.get(k, 0) + int(v)
 
 
-def _one_path(data: Any, what: str) -> Path:
+def _one_path(data: Any, what: str, stack: contextlib.ExitStack) -> tuple[Path, Any]:
+    """The one capture tree named, as a local folder, and its :class:`abkit.io.s3.Staging`
+    (an ``s3://`` prefix is copied to a temporary folder, removed when ``stack`` closes;
+    None for a local tree)."""
     items = list(data) if isinstance(data, (list, tuple)) else [data]
     if len(items) != 1:
         raise InputError(f"a {what} analysis reads one capture tree; got {len(items)} paths",
                          "give the endpoint folder, e.g. datacapture/churn-endpoint")
+    from ..io.s3 import is_s3_url, staged_tree
     from ..io.sources import check_local
 
+    if is_s3_url(str(items[0])):
+        return stack.enter_context(staged_tree(str(items[0])))
     check_local(items[0], f"the {what} capture tree")
     p = Path(items[0])
     if not p.exists():
         raise InputError(f"no such file or folder: {p}", "check the path")
-    return p
+    return p, None
 
 
 def _cloudwatch(spec: ExperimentSpec, endpoint: str | None, notes: list[str]):
@@ -80,27 +87,14 @@ def _cloudwatch(spec: ExperimentSpec, endpoint: str | None, notes: list[str]):
     return latency, errors
 
 
-def _generic_frame(paths: list[str]) -> tuple[pd.DataFrame, int, str, str]:
-    """All rows of one log as text columns; returns (frame, unparseable lines, example,
-    label)."""
-    from ..engine.duckdb_engine import DuckDBLogs, qi
-    from ..io.sources import resolve_sources
-
-    source = resolve_sources(paths)
-    logs = DuckDBLogs(source, deterministic=True)
-    cols = logs.columns()
-    sel = ", ".join(f"CAST({logs.text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
-    where = "WHERE _ok" if source.format == "jsonl" else ""
-    frame = logs.run(f"SELECT {sel} FROM {logs.scan(store_rejects=True)} {where}").df()
-    bad = 0
-    if source.format == "jsonl":
-        bad += int(logs.run(f"SELECT count(*) FROM {logs.scan()} WHERE NOT _ok").fetchone()[0])
-    n, example = logs._csv_rejects()
-    return frame, bad + n, example, source.label
-
-
 def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, dict]:
     """(inputs for the statistics, the data-accounting section, the input section)."""
+    with contextlib.ExitStack() as stack:
+        return _load_shadow(data, spec, stack)
+
+
+def _load_shadow(data: Any, spec: ExperimentSpec, stack: contextlib.ExitStack
+                 ) -> tuple[ShadowInputs, dict, dict]:
     sh = spec.shadow
     assert sh is not None
     notes: list[str] = []
@@ -112,7 +106,7 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
         from ..io.datacapture import read_capture, read_ground_truth
         from ..io.pairing import pair_capture
 
-        root = _one_path(data, "shadow")
+        root, staging = _one_path(data, "shadow", stack)
         cap = read_capture(root, features=sh.features or None, output_field=sh.output_field,
                            variants=[sh.live, sh.candidate],
                            output_range=(0.0, 1.0) if sh.output_kind == "probability" else None)
@@ -141,104 +135,61 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
         label = str(root)
         files = [str(f) for f in cap.files]
         fmt = "sagemaker-capture"
-    else:
-        from ..io.pairing import pair_shadow, split_generic
-
-        items = [str(x) for x in (data if isinstance(data, (list, tuple)) else [data])]
-        carry = [c for c in (sh.latency_column, sh.error_column) if c]
-        time_col = sh.timestamp_column
-        if len(items) == 2:
-            live, l_bad, l_ex, l_label = _generic_frame([items[0]])
-            shadow, s_bad, s_ex, _ = _generic_frame([items[1]])
-            read = len(live) + len(shadow) + l_bad + s_bad
-            _merge(rejected, {"unparseable_line": l_bad + s_bad})
-            if l_ex or s_ex:
-                examples["unparseable_line"] = l_ex or s_ex
-            label = f"{items[0]} + {items[1]}"
-        else:
-            frame, bad, ex, label = _generic_frame(items)
-            split = split_generic(frame, variant_column=spec.variant_column,
-                                  id_column=sh.id_column, live=sh.live, candidate=sh.candidate,
-                                  where=label)
-            live, shadow = split.live, split.shadow
-            read = len(frame) + bad
-            _merge(rejected, {"unparseable_line": bad})
-            if ex:
-                examples["unparseable_line"] = ex
-            _merge(rejected, split.accounting.rejected)
-            examples.update(split.accounting.examples)
-        for side, f in (("live", live), ("candidate", shadow)):
-            need = [sh.id_column, sh.score_column] + carry + ([time_col] if time_col else [])
-            missing = [c for c in need if c not in f.columns]
-            if missing:
-                raise InputError(f"{label}: the {side} rows have no column(s) "
-                                 f"{', '.join(missing)}", f"columns present: "
-                                 f"{', '.join(map(str, f.columns[:30]))}; fix the spec")
-        lab_frame = None
-        if sh.labels:
-            lp = sh.path(sh.labels)
-            lab_frame, lb, lex, _ = _generic_frame([str(lp)])
-            read += len(lab_frame) + lb
-            _merge(rejected, {"unparseable_line": lb})
-            if lex:
-                examples.setdefault("unparseable_line", lex)
-            lc = sh.label_column or "label"
-            if sh.id_column not in lab_frame or lc not in lab_frame:
-                raise InputError(f"{lp}: the labels file needs columns {sh.id_column!r} and "
-                                 f"{lc!r}")
-            lab_frame = lab_frame.rename(columns={sh.id_column: "event_id", lc: "label"})
-        elif sh.label_column:
-            if sh.label_column not in live.columns:
-                raise InputError(f"{label}: no label column {sh.label_column!r}")
-            lab_frame = pd.DataFrame({"event_id": live[sh.id_column],
-                                      "label": live[sh.label_column]})
-            lab_frame = lab_frame[lab_frame["label"].notna() & (lab_frame["label"] != "")]
-            read += len(lab_frame)
-        if lab_frame is not None:
-            lab_frame = lab_frame.assign(label=pd.to_numeric(lab_frame["label"],
-                                                             errors="coerce"))
-            badl = lab_frame["label"].isna() | ~np.isfinite(lab_frame["label"])
-            if sh.output_kind == "probability":
-                badl |= ~lab_frame["label"].isin([0.0, 1.0])
-            _merge(rejected, {"bad_label": int(badl.sum())})
-            lab_frame = lab_frame[~badl]
-            # empty ids, repeats and conflicting labels: pair_shadow's label accounting
-            # (conflicting labels reject every copy, so reading order cannot matter)
-        for f in (live, shadow):
-            if time_col:
-                f["inference_time"] = pd.to_datetime(f[time_col], utc=True, errors="coerce",
-                                                     format="ISO8601")
-        pairs = pair_shadow(live, shadow, lab_frame, id_column=sh.id_column,
-                            output_column=sh.score_column,
-                            time_column="inference_time" if time_col else None,
-                            features=None, carry=carry)
-        files = items
-        fmt = "log"
+    else:  # generic logs are paired by the engines (abkit.engine.pairs): pairs_inputs
+        raise ValueError("load_shadow reads a SageMaker capture tree; generic logs are "
+                         "reduced by a pairs plan (abkit.engine.pairs)")
     _merge(rejected, pairs.accounting.rejected)
     examples.update(pairs.examples)
     if pairs.labels is not None:  # the label rows: missing_id, conflicts, labels_only ...
         _merge(rejected, pairs.labels.rejected)
         for k, v in pairs.labels.examples.items():
             examples.setdefault(k, v)
-    frame = pairs.frame
-    if sh.input_format == "log":
-        for col, key in ((sh.latency_column, "latency"), (sh.error_column, "errors")):
-            if not col:
-                continue
-            a = pd.to_numeric(frame[f"{col}_live"], errors="coerce").to_numpy(float)
-            b = pd.to_numeric(frame[f"{col}_shadow"], errors="coerce").to_numpy(float)
-            ok = np.isfinite(a) & np.isfinite(b)
-            if (~ok).any():
-                notes.append(f"{int((~ok).sum())} pairs have no numeric {col} on one side; "
-                             f"left out of the {key} comparison")
-            if key == "latency":
-                latency = {"live": a[ok], "candidate": b[ok], "paired": True, "unit": None}
-            else:
-                errors = {"live": (int((a[ok] != 0).sum()), int(ok.sum())),
-                          "candidate": (int((b[ok] != 0).sum()), int(ok.sum())),
-                          "source": f"{col} (nonzero = error)"}
     # records used, counted directly: both records of each pair, and each attached label
     used = pairs.accounting.records_used + (pairs.labels.records_used if pairs.labels else 0)
+    info = pairs.to_dict()
+    if staging is not None:  # name the S3 objects, not their temporary copies
+        info, notes, examples = staging.rewrite_all((info, notes, examples))
+    inputs, data_section = _sections(spec, pairs.frame, dict(pairs.unmatched), info,
+                                     latency, errors, notes, read, used, rejected, examples)
+    source = {"label": label, "format": fmt, "files": files[:1000], "engine": "pandas"}
+    if staging is not None:
+        source = staging.rewrite_all(source)
+    return inputs, data_section, source
+
+
+def pairs_inputs(spec: ExperimentSpec, red: Any) -> tuple[ShadowInputs, dict]:
+    """(inputs for the statistics, the data-accounting section) of a generic log's pairs
+    (an :class:`abkit.engine.pairs.PairsReduction`): per-request latency and error flags
+    from the carried columns, pairs without a number on one side left out (with a note)."""
+    sh = spec.shadow
+    assert sh is not None
+    notes: list[str] = []
+    latency = errors = None
+    for col, key in ((sh.latency_column, "latency"), (sh.error_column, "errors")):
+        if not col:
+            continue
+        a, b = red.carried[col]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if (~ok).any():
+            notes.append(f"{int((~ok).sum())} pairs have no numeric {col} on one side; "
+                         f"left out of the {key} comparison")
+        if key == "latency":
+            latency = {"live": a[ok], "candidate": b[ok], "paired": True, "unit": None}
+        else:
+            errors = {"live": (int((a[ok] != 0).sum()), int(ok.sum())),
+                      "candidate": (int((b[ok] != 0).sum()), int(ok.sum())),
+                      "source": f"{col} (nonzero = error)"}
+    return _sections(spec, red.frame(), dict(red.unmatched), red.pairs_info(), latency,
+                     errors, notes, red.rows_read, red.rows_used, dict(red.rejected),
+                     dict(red.examples))
+
+
+def _sections(spec: ExperimentSpec, frame: pd.DataFrame, unmatched: dict, info: dict,
+              latency: Any, errors: Any, notes: list[str], read: int, used: int,
+              rejected: dict[str, int], examples: dict[str, str]) -> tuple[ShadowInputs, dict]:
+    """The statistics' inputs and the data section, with the notes every input shares."""
+    sh = spec.shadow
+    assert sh is not None
     if used + sum(rejected.values()) != read:  # pragma: no cover - an accounting bug
         raise AssertionError(f"shadow accounting does not add up: read {read}, used {used}, "
                              f"rejected {sum(rejected.values())} ({rejected})")
@@ -248,15 +199,14 @@ def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, di
 
         config = read_endpoint_config(sh.path(sh.endpoint_config)).to_dict()
     n_lab = int(frame["label"].notna().sum())
-    live_records = len(frame) + pairs.unmatched.get("live_only", 0)
-    if live_records and pairs.unmatched.get("live_only", 0) / live_records > 0.05:
-        notes.append(f"{pairs.unmatched['live_only']} live requests ({pairs.unmatched['live_only'] / live_records:.1%}) "
+    live_only = unmatched.get("live_only", 0)
+    live_records = len(frame) + live_only
+    if live_records and live_only / live_records > 0.05:
+        notes.append(f"{live_only} live requests ({live_only / live_records:.1%}) "
                      "have no shadow answer: the shadow was sampled, failed or timed out")
     data_section = {"rows_read": int(read), "rows_used": int(used),
                     "rows_rejected": dict(sorted(rejected.items())),
                     "examples": dict(sorted(examples.items())),
                     "pairs": len(frame), "labelled_pairs": n_lab}
-    inputs = ShadowInputs(frame, dict(pairs.unmatched), pairs.to_dict(), latency, errors,
-                          config, notes)
-    source = {"label": label, "format": fmt, "files": files[:1000], "engine": "pandas"}
-    return inputs, data_section, source
+    inputs = ShadowInputs(frame, unmatched, info, latency, errors, config, notes)
+    return inputs, data_section

@@ -1,33 +1,152 @@
 """``strategy = "shadow"``: the candidate answers copies of live requests; compare matched
-pairs (quality, latency, errors, bias) and watch drift."""
+pairs (quality, latency, errors, bias) and watch drift.
+
+Generic logs (``input_format = "log"``: one log with a variant column, or two logs, live
+then candidate, and an optional labels file) are reduced by the engines: a pairs plan
+(:class:`abkit.engine.pairs.PairsPlan`, the pairing join in SQL on DuckDB and Spark). A
+SageMaker capture tree is read by its own reader (:func:`abkit.shadow.load.load_shadow`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
 
+from ..core.verdict import Verdict
 from ..errors import InputError, RejectedRowsError
 from ..spec import ExperimentSpec
-from ..core.verdict import Verdict
-from .base import RawInput, ReaderResult, ReaderStrategy
+from .base import Overrides, ReaderResult, Strategy
 
-__all__ = ["ShadowStrategy"]
+__all__ = ["ShadowInput", "ShadowPlan", "ShadowStrategy"]
+
+#: the overrides a generic log's reduction applies, besides ``accepts``
+_ENGINE_OPTIONS = frozenset({"engine", "deterministic", "memory_limit", "delimiter", "decimal"})
+#: columns the pairing never carries as features (as abkit.io.pairing.pair_shadow)
+_BOOKKEEPING = frozenset({
+    "endpoint", "variant", "event_id", "inference_id", "request_id", "inference_time",
+    "file", "line", "output", "output_label", "label",
+})
 
 
-class ShadowStrategy(ReaderStrategy):
+@dataclass
+class ShadowInput:
+    """The raw input and the options; a generic log is opened by :meth:`ShadowStrategy.plan`
+    (which knows the spec) into ``logs`` (and the plan's other inputs)."""
+
+    data: Any
+    overrides: Overrides = field(default_factory=Overrides)
+    label: str = ""
+    logs: Any = None
+
+
+@dataclass(frozen=True)
+class ShadowPlan:
+    """The spec and, for generic logs, the pairs plan (``None``: a capture tree)."""
+
+    spec: ExperimentSpec
+    pairs: Any = None
+    description: dict = field(default_factory=dict)
+
+
+def _missing(cols: list[str], need: list[str], label: str, side: str) -> None:
+    missing = [c for c in need if c not in cols]
+    if missing:
+        raise InputError(f"{label}: the {side} rows have no column(s) {', '.join(missing)}",
+                         f"columns present: {', '.join(map(str, cols[:30]))}; fix the spec")
+
+
+class ShadowStrategy(Strategy):
     names = ("shadow",)
     accepts = frozenset({"variant_column", "on_rejected"})
 
     def accepted(self, spec: ExperimentSpec) -> frozenset[str]:
-        # a capture tree is split by its variant folders, not by a column
+        # a capture tree is split by its variant folders, not by a column, and read by its
+        # own reader; generic logs take the engine options of every engine reduction
         if spec.shadow is not None and spec.shadow.input_format == "sagemaker-capture":
             return self.accepts - {"variant_column"}
-        return self.accepts
+        return self.accepts | _ENGINE_OPTIONS
 
-    def reduce(self, source: RawInput, plan: ExperimentSpec) -> ReaderResult:
-        from ..shadow.load import load_shadow
+    def open(self, data: Any, overrides: Overrides) -> ShadowInput:
+        return ShadowInput(data, overrides)
 
-        return ReaderResult(*load_shadow(source.data, plan))
+    def _open(self, data: Any, o: Overrides, engine: str | None = None) -> Any:
+        from ..engine.input import LogInput
 
-    def check(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult) -> None:
+        return LogInput(data, engine or o.engine, o.deterministic,
+                        memory_limit=o.memory_limit, delimiter=o.delimiter, decimal=o.decimal)
+
+    def plan(self, spec: ExperimentSpec, source: ShadowInput) -> ShadowPlan:
+        """A capture tree: the spec. Generic logs: the inputs opened, their columns checked,
+        and the pairs plan."""
+        from ..engine.input import is_frame, is_spark_frame
+        from ..engine.pairs import PairsPlan
+
+        sh = spec.shadow
+        assert sh is not None
+        if sh.input_format == "sagemaker-capture":
+            return ShadowPlan(spec)
+        data, o = source.data, source.overrides
+        two = isinstance(data, (list, tuple)) and len(data) == 2 and not any(
+            is_frame(x) or is_spark_frame(x) for x in data)
+        items = [str(x) for x in data] if isinstance(data, (list, tuple)) else (
+            [str(data)] if not (is_frame(data) or is_spark_frame(data)) else [])
+        live = self._open(items[0] if two else data, o)
+        cand = self._open(items[1], o) if two else None
+        label = f"{items[0]} + {items[1]}" if two else live.label
+        source.logs, source.label = live, label
+        carry = tuple(c for c in (sh.latency_column, sh.error_column) if c)
+        need = [sh.id_column, sh.score_column, *carry] + (
+            [sh.timestamp_column] if sh.timestamp_column else [])
+        cols = live.columns()
+        if cand is None:
+            for col, hint in ((spec.variant_column, "pass variant_column= naming the variant "
+                               "tag column"),
+                              (sh.id_column, "pass id_column= naming the request id column")):
+                if col not in cols:
+                    raise InputError(f"the log frame has no column {col!r} (columns: "
+                                     f"{', '.join(map(str, cols[:12]))})", hint)
+        _missing(cols, need, label, "live")
+        _missing(cand.columns() if cand is not None else cols, need, label, "candidate")
+        labels = None
+        label_column = sh.label_column
+        if sh.labels:
+            lp = sh.path(sh.labels)
+            # a labels file is read by the log's engine (DuckDB when the log is a DataFrame)
+            labels = self._open(str(lp), o.__class__(**{**o.given(), "engine": None}),
+                                "spark" if live.engine == "spark" else None)
+            label_column = sh.label_column or "label"
+            lcols = labels.columns()
+            if sh.id_column not in lcols or label_column not in lcols:
+                raise InputError(f"{lp}: the labels file needs columns {sh.id_column!r} and "
+                                 f"{label_column!r}")
+        elif sh.label_column and sh.label_column not in cols:
+            raise InputError(f"{label}: no label column {sh.label_column!r}")
+        skip = _BOOKKEEPING | {sh.id_column, sh.score_column, *carry} | (
+            {sh.timestamp_column} if sh.timestamp_column else set()) | (
+            {sh.label_column} if sh.label_column else set())
+        wanted = list(sh.features) + ([sh.group] if sh.group else [])
+        columns = tuple(c for c in dict.fromkeys(wanted) if c in cols and c not in skip)
+        pairs = PairsPlan(
+            id_column=sh.id_column, output_column=sh.score_column, live=sh.live,
+            candidate=sh.candidate, variant_column=None if two else spec.variant_column,
+            candidate_input=cand, labels_input=labels, label_id_column=sh.id_column,
+            label_column=label_column, binary_labels=sh.output_kind == "probability",
+            carry=carry, timestamp_column=sh.timestamp_column, columns=columns, where=label)
+        description = {"label": label, "format": "log", "files": items[:1000],
+                       "engine": live.engine}
+        return ShadowPlan(spec, pairs, description)
+
+    def reduce(self, source: ShadowInput, plan: ShadowPlan) -> ReaderResult:
+        if plan.pairs is None:
+            from ..shadow.load import load_shadow
+
+            return ReaderResult(*load_shadow(source.data, plan.spec))
+        from ..shadow.load import pairs_inputs
+
+        reduced = source.logs.reduce(plan.pairs)
+        return ReaderResult(*pairs_inputs(plan.spec, reduced), dict(plan.description))
+
+    def check(self, spec: ExperimentSpec, source: Any, reduced: ReaderResult) -> None:
         d, label = reduced.data, reduced.label
         if d["rows_read"] == 0:
             raise InputError(f"{label}: no records", "check the path")
@@ -41,7 +160,7 @@ class ShadowStrategy(ReaderStrategy):
                 f"{label}: {sum(d['rows_rejected'].values())} records "
                 "rejected and on_rejected = 'fail'", "fix the input or drop --fail-on-rejected")
 
-    def test(self, spec: ExperimentSpec, source: RawInput, plan: ExperimentSpec,
+    def test(self, spec: ExperimentSpec, source: Any, plan: ShadowPlan,
              reduced: ReaderResult) -> tuple:
         from ..shadow.evaluate import evaluate_shadow
 
@@ -51,7 +170,7 @@ class ShadowStrategy(ReaderStrategy):
         decision, reasons, checks, _, pairs = results
         return Verdict(decision, tuple(reasons), tuple(c.to_row(spec, pairs) for c in checks))
 
-    def report(self, spec: ExperimentSpec, source: RawInput, reduced: ReaderResult,
+    def report(self, spec: ExperimentSpec, source: Any, reduced: ReaderResult,
                results: tuple, verdict: Verdict, notes: list[str]):
         from ..report.shadow import ShadowReport
 

@@ -203,6 +203,20 @@ def test_rejected_lines_are_accounted_as_for_the_local_file(aws, capsys):
 
 
 
+def test_shadow_report_on_an_s3_capture_tree_equals_the_local_run(aws, capsys):
+    local, tmp = aws
+    spec = ("--spec", str(DATA / "shadow" / "shadow.toml"))
+    here = _report(str(CAPTURE / "churn-endpoint"), capsys, *spec)
+    there = _report(_url("datacapture/churn-endpoint"), capsys, *spec)
+    # the same report, every local path of the tree shown as its URL
+    as_urls = json.dumps(_same(here)).replace(f"{CAPTURE}/", _url("datacapture/"))
+    assert json.dumps(_same(there)) == as_urls
+    assert there["input"]["label"] == _url("datacapture/churn-endpoint")
+    assert all(f.startswith(_url("datacapture/churn-endpoint/")) for f in there["input"]["files"])
+    assert len(there["input"]["files"]) == len(here["input"]["files"])
+    gc.collect()
+    assert list(tmp.iterdir()) == []  # the staged tree is gone
+
 def test_endpoint_url_s3_wins_over_endpoint_url(aws, monkeypatch):
     endpoint = s3._endpoint()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
