@@ -58,7 +58,17 @@ Submodules:
   :class:`EarlyLook`, :class:`EarlyMetricLook`.
 * ``decision``: the go / no-go decision, :class:`Rollback`, :class:`BlueGreenResult`.
 * ``arguments``: validation of the arguments of :func:`analyze_bluegreen`.
-* ``analysis``: :func:`analyze_bluegreen`, which puts the pieces together.
+* ``cells``: :class:`~abkit.bluegreen.cells.Cells`, the analysis' view of the engines' time
+  cells (per second and variant: rows, first/last time, per-metric count, mean and centred
+  sum of squares) and their merges.
+* ``layout``: the cuts of time (switch, windows, looks, plot bins) computed from cells, and
+  :class:`~abkit.bluegreen.layout.Refiner`, the ``refine`` callback of the ``rows`` plan:
+  the seconds a cut falls inside come back per distinct time, so every window, hour bin and
+  look is a set of whole cells and the cells give the numbers of the rows (to rounding).
+* ``cell_analysis``: :func:`~abkit.bluegreen.cell_analysis.analyze_cells`, the analysis on
+  cells (what ``abkit report`` runs on the engines' reduction; no row reaches Python).
+* ``analysis``: :func:`analyze_bluegreen`, on a pandas frame: builds the cells with pandas
+  and calls :func:`~abkit.bluegreen.cell_analysis.analyze_cells`.
 * :func:`bluegreen_example_metrics` and :func:`make_bluegreen_log` are re-exported from
   :mod:`abkit.datasets.bluegreen`.
 """

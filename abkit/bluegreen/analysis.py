@@ -1,5 +1,10 @@
 """The blue/green analysis :func:`analyze_bluegreen`: windows, comparisons, time-confounding
 checks, early check and decision, put together.
+
+On a pandas frame: the rows are reduced to time cells with pandas
+(:func:`abkit.engine.rows.frame_cells`, refined by :class:`abkit.bluegreen.layout.Refiner`)
+and analysed by :func:`abkit.bluegreen.cell_analysis.analyze_cells`, the code ``abkit
+report`` runs on the engines' cells.
 """
 
 from __future__ import annotations
@@ -11,14 +16,12 @@ import pandas as pd
 
 from ..spec import MetricSpec
 from ..stats.results import Diagnostic
-from ._common import TIME_CONFOUNDING_WARNING, WEEK, TimeWindow
+from ..engine.rows import RowsPlan, frame_cells, refine_cells
 from .arguments import _check_args
-from .comparisons import ComparisonBlock, _welch
-from .decision import BlueGreenResult, _decide, _empty_result
-from .early import _early_check
-from .series import variant_series
-from .switch import _switch_given, detect_switch
-from .time_confounding import TimeConfounding, _agree, _matched, _placebo
+from .cell_analysis import analyze_cells
+from .cells import Cells
+from .decision import BlueGreenResult
+from .layout import Refiner
 
 def analyze_bluegreen(
     frame: pd.DataFrame,
@@ -195,193 +198,21 @@ def analyze_bluegreen(
                                                    "rows have no finite time; not used"))
     sel = (is_b | is_g) & ~bad_t
     t = t_all[sel]
-    g = is_g[sel]
-    order = np.argsort(t, kind="stable")
-    t, g = t[order], g[order]
+    labels = np.where(is_g[sel], green, blue).astype(object)
     vals: dict[str, np.ndarray] = {}
     for m in metrics:
         try:
             v = pd.to_numeric(frame[m.column], errors="coerce").to_numpy(dtype=float)
         except (TypeError, ValueError) as exc:  # pragma: no cover - to_numeric coerces
             raise ValueError(f"metric {m.name!r}: column {m.column!r} is not numeric") from exc
-        vals[m.name] = v[sel][order]
-        if m.covariate:
-            diags.append(Diagnostic("COVARIATE_IGNORED", f"{m.name}: the covariate "
-                                    f"{m.covariate!r} is not used in blue/green (no CUPED)"))
-
-    if switch_at is not None:
-        sw = _switch_given(t, g, float(switch_at))
-    else:
-        sw = detect_switch(t, g)
-    diags += list(sw.diagnostics)
-
-    empty_block = ComparisonBlock("matched-hours", False, "not computed")
-    if sw.time is None:
-        return _empty_result(blue, green, alpha, sw, exclude, metrics, diags, look_every,
-                             tightest_at, min_rows, "no green rows: there is nothing to "
-                                                    "analyse", empty_block)
-    s = sw.time
-    g0 = s + exclude
-    blue_pre = ~g & (t < s)
-    green_post = g & (t >= g0)
-    warm = g & (t >= s) & (t < g0)
-    blue_post = ~g & (t >= s)
-    if blue_post.any():
-        diags.append(Diagnostic("BLUE_AFTER_SWITCH", f"{int(blue_post.sum())} blue rows "
-                                "after the switch (draining or misrouted); not used"))
-    before_span = float(s - t[blue_pre].min()) if blue_pre.any() else 0.0
-    after_span = float(t[green_post].max() - g0) if green_post.any() else 0.0
-    W = float(window) if window is not None else min(before_span, after_span)
-
-    in_bb = blue_pre & (t >= s - W)
-    in_ga = green_post & (t <= g0 + W)
-    windows: dict[str, TimeWindow] = {
-        "blue_before": TimeWindow("blue before the switch", s - W, s, {blue: int(in_bb.sum())}),
-        "warmup": TimeWindow("warm-up (excluded)", s, g0, {green: int(warm.sum())}),
-        "green_after": TimeWindow("green after the switch", g0, g0 + W,
-                                  {green: int(in_ga.sum())}, "both"),
-    }
-    if not blue_pre.any():
-        diags.append(Diagnostic("NO_BLUE_BEFORE_SWITCH", "blue has no rows before the "
-                                                         "switch; nothing to compare with"))
-    if not (g & (t >= s)).any():
-        diags.append(Diagnostic("NO_GREEN_AFTER_SWITCH", "green has no rows after the switch"))
-    elif not green_post.any():
-        diags.append(Diagnostic("ALL_GREEN_IN_WARMUP", f"all {int(warm.sum())} green rows after "
-                                f"the switch fall in the {exclude:g} s warm-up"))
-    if W <= 0 and blue_pre.any() and green_post.any():
-        diags.append(Diagnostic("EMPTY_WINDOW", "the comparison window has zero length (one "
-                                                "side spans no time); pass window="))
-    for m in metrics:
-        v = vals[m.name]
-        bad = int((~np.isfinite(v) & (in_bb | in_ga)).sum())
-        if bad:
-            diags.append(Diagnostic("NON_FINITE_VALUES", f"{m.name}: {bad} rows of the two "
-                                    f"windows have a missing or non-finite {m.column}; left out"))
-
-    # --- plain before/after
-    plain = tuple(_welch(m, vals[m.name][in_bb], vals[m.name][in_ga], alpha) for m in metrics)
-
-    # --- smoke test
-    smoke = None
-    smoke_usable = False
-    green_pre = g & (t < s)
-    n_gpre = int(green_pre.sum())
-    if 0 < n_gpre < min_rows:
-        diags.append(Diagnostic("GREEN_BEFORE_SWITCH", f"{n_gpre} green rows before the switch "
-                                f"(fewer than {min_rows}: no smoke test); not used"))
-    if n_gpre >= min_rows:
-        s0 = float(t[green_pre].min()) + exclude
-        in_sm = (t >= s0) & (t < s)
-        nb_s, ng_s = int((in_sm & ~g).sum()), int((in_sm & g).sum())
-        sm_w = TimeWindow("smoke test (both variants)", s0, s, {blue: nb_s, green: ng_s})
-        sm_diags = []
-        smoke_usable = nb_s >= min_rows and ng_s >= min_rows
-        if not smoke_usable:
-            sm_diags.append(Diagnostic("SMOKE_TOO_SMALL", f"the smoke test has {nb_s} blue and "
-                                       f"{ng_s} green rows (usable from {min_rows} each)"))
-        comps = tuple(_welch(m, vals[m.name][in_sm & ~g], vals[m.name][in_sm & g], alpha)
-                      for m in metrics)
-        smoke = ComparisonBlock("smoke-test", True, "blue and green served traffic at the same "
-                                "time before the switch; free of time confounding", (sm_w,),
-                                comps, diagnostics=tuple(sm_diags))
-        windows["smoke"] = sm_w
-
-    # --- matched hours
-    pool_t = t[blue_pre]
-    history = before_span
-    modes = ["hour-of-day"] if match == "hour-of-day" else (
-        ["hour-of-week"] if match == "hour-of-week" else
-        (["hour-of-week", "hour-of-day"] if history >= WEEK else ["hour-of-day"]))
-    matched_block = None
-    for mode in modes:
-        comps_m, mdiags, shares = [], [], []
-        for m in metrics:
-            mc, share, md = _matched(m, vals[m.name][in_ga], t[in_ga], vals[m.name][blue_pre],
-                                     pool_t, mode, alpha)
-            if share is not None:
-                shares.append(share)
-            if mc is None:
-                mdiags += [Diagnostic(d.code, f"{m.name}: {d.message}") for d in md]
-            else:
-                comps_m.append(mc)
-        ok = len(comps_m) == len(metrics) and len(metrics) > 0
-        matched_block = ComparisonBlock(
-            "matched-hours", bool(comps_m),
-            f"green after the switch against blue's rows before it at the same "
-            f"{mode.replace('-', ' ')}, standardised to green's mix of hours",
-            (windows["green_after"], TimeWindow("blue before the switch (matched hours)",
-                                                float(pool_t.min()) if pool_t.size else None,
-                                                s, {blue: int(blue_pre.sum())})),
-            tuple(comps_m), mode, min(shares) if shares else None, tuple(mdiags))
-        if ok:
-            break
-    assert matched_block is not None
-    gating = [m for m in metrics if m.role in ("guardrail", "primary")]
-    matched_ok = bool(gating) and all(matched_block.get(m.name) is not None for m in gating)
-    agreement = {m.name: _agree(next(c for c in plain if c.metric == m.name),
-                                matched_block.get(m.name)) for m in metrics}
-
-    # --- placebos
-    e0, e1 = s - 2 * W, s - W
-    in_pe = blue_pre & (t >= e0) & (t < e1)
-    pa_w = TimeWindow("blue, the window before the before-window", e0, e1,
-                      {blue: int(in_pe.sum())})
-    if W > 0 and int(in_pe.sum()) >= min_rows and int(in_bb.sum()) >= min_rows:
-        pa = ComparisonBlock("placebo-adjacent", True, "blue's before-window against the blue "
-                             "window of the same length just before it",
-                             (pa_w, windows["blue_before"]),
-                             tuple(_welch(m, vals[m.name][in_pe], vals[m.name][in_bb], alpha)
-                                   for m in metrics))
-    else:
-        pa = ComparisonBlock("placebo-adjacent", False, "blue's before-window against the blue "
-                             "window of the same length just before it", (pa_w,),
-                             diagnostics=(Diagnostic(
-                                 "PLACEBO_UNAVAILABLE", f"blue has {int(in_pe.sum())} rows in "
-                                 f"the earlier window and {int(in_bb.sum())} in the "
-                                 f"before-window (need {min_rows} each)"),))
-    placebo_adjacent = _placebo(pa, alpha)
-    early_pool = blue_pre & (t < s - W)
-    pm_comps, pm_diags = [], []
-    mode = matched_block.match or "hour-of-day"
-    if int(in_bb.sum()) >= min_rows:
-        for m in metrics:
-            mc, _, md = _matched(m, vals[m.name][in_bb], t[in_bb], vals[m.name][early_pool],
-                                 t[early_pool], mode, alpha)
-            if mc is None:
-                pm_diags += [Diagnostic(d.code, f"{m.name}: {d.message}") for d in md]
-            else:
-                pm_comps.append(mc)
-    else:
-        pm_diags.append(Diagnostic("PLACEBO_UNAVAILABLE", "too few blue rows in the "
-                                                          "before-window"))
-    pm = ComparisonBlock("placebo-matched", bool(pm_comps), "blue's before-window against "
-                         f"blue's earlier rows at the same {mode.replace('-', ' ')}",
-                         (windows["blue_before"],), tuple(pm_comps), mode,
-                         diagnostics=tuple(pm_diags))
-    placebo_matched = _placebo(pm, alpha)
-    # the basis: the comparison whose premise (its placebo) holds, matched hours first
-    if matched_ok and not placebo_matched.flagged:
-        basis = "matched-hours"
-    elif not placebo_adjacent.flagged:
-        basis = "before-after"
-    else:
-        basis = "matched-hours" if matched_ok else "before-after"
-    tc = TimeConfounding(TIME_CONFOUNDING_WARNING, matched_block, agreement, placebo_adjacent,
-                         placebo_matched, basis)
-
-    # --- early check
-    early = _early_check(metrics, t, vals, in_bb, blue_pre, in_ga, g0, W, s, alpha,
-                         look_every, int(tightest_at), int(min_rows), matched_block,
-                         early_reference, basis)
-
-    # --- decision
-    basis_comps = matched_block.comparisons if basis == "matched-hours" else plain
-    decision, reasons, rollback = _decide(
-        metrics, plain, basis_comps, basis, tc, smoke if smoke_usable else None, early,
-        int(in_bb.sum()), int(in_ga.sum()), min_rows, alpha, diags)
-    lo = min([s - W] + [w.start for k, w in windows.items() if k == "smoke"])
-    series = variant_series(t, g, vals, [m.name for m in metrics], blue, green, s, lo, g0 + W)
-    return BlueGreenResult(blue, green, alpha, sw, W, exclude, windows, plain, smoke,
-                           smoke_usable, tc, early, decision, tuple(reasons), rollback,
-                           tuple(diags), series)
+        vals[m.name] = v[sel]
+    switch = float(switch_at) if switch_at is not None else None
+    names = {m.name: m.name for m in metrics}
+    refiner = Refiner(blue, green, names, switch, window, exclude, look_every, int(min_rows))
+    table = refine_cells(frame_cells(t, labels, vals), RowsPlan(None, refiner),  # type: ignore
+                         lambda keys: frame_cells(t, labels, vals, keys))
+    return analyze_cells(
+        Cells.from_table(table, blue, green, names), blue=blue, green=green, metrics=metrics,
+        alpha=alpha, switch_at=switch, window=window, exclude=exclude, look_every=look_every,
+        tightest_at=tightest_at, min_rows=min_rows, match=match,
+        early_reference=early_reference, diags=diags)

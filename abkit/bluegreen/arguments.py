@@ -14,12 +14,20 @@ def _check_args(frame, time, variant, blue, green, metrics, alpha, switch_at, wi
                 look_every, tightest_at, min_rows, match, early_reference) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    _check_cell_args(blue, green, metrics, alpha, switch_at, window, exclude, look_every,
+                     tightest_at, min_rows, match, early_reference, frame, time, variant)
+
+
+def _check_cell_args(blue, green, metrics, alpha, switch_at, window, exclude, look_every,
+                     tightest_at, min_rows, match, early_reference, frame=None, time=None,
+                     variant=None) -> None:
+    """The checks of :func:`_check_args`; the column checks only with a ``frame``."""
     a = float(alpha)
     if not 0.0 < a < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if blue == green:
         raise ValueError(f"blue and green must be different labels, got {blue!r} twice")
-    for name, col in (("time", time), ("variant", variant)):
+    for name, col in (("time", time), ("variant", variant)) if frame is not None else ():
         if col not in frame.columns:
             raise ValueError(f"{name} column {col!r} is not in the frame (columns: "
                              f"{', '.join(map(str, frame.columns))})")
@@ -33,7 +41,7 @@ def _check_args(frame, time, variant, blue, green, metrics, alpha, switch_at, wi
         if m.kind not in SUPPORTED_KINDS:
             raise ValueError(f"metric {m.name!r}: kind {m.kind!r} is not supported for "
                              f"blue/green (supported: {', '.join(SUPPORTED_KINDS)})")
-        if m.column is None or m.column not in frame.columns:
+        if frame is not None and (m.column is None or m.column not in frame.columns):
             raise ValueError(f"metric {m.name!r}: column {m.column!r} is not in the frame")
         if m.good not in ("increase", "decrease"):
             raise ValueError(f"metric {m.name!r}: good must be increase or decrease")

@@ -149,10 +149,17 @@ def _welch(m: MetricSpec, blue: np.ndarray, green: np.ndarray, alpha: float
            ) -> MetricComparison:
     b, nb = _values(blue)
     g, ng = _values(green)
+    return _welch_stats(m, MomentStats.from_array(b), nb, MomentStats.from_array(g), ng, alpha)
+
+
+def _welch_stats(m: MetricSpec, blue: MomentStats, blue_bad: int, green: MomentStats,
+                 green_bad: int, alpha: float) -> MetricComparison:
+    """Welch's test on the moments of blue's and green's finite values (``*_bad`` rows
+    had none)."""
     extra = []
-    if nb or ng:
-        extra.append(Diagnostic("NON_FINITE_VALUES", f"{nb + ng} rows with a missing or "
-                                f"non-finite {m.column} were left out (blue {nb}, green {ng})"))
-    res = compare(MomentStats.from_array(b), MomentStats.from_array(g), _MEAN, test="welch",
-                  confidence_level=1.0 - alpha)
+    if blue_bad or green_bad:
+        extra.append(Diagnostic("NON_FINITE_VALUES", f"{blue_bad + green_bad} rows with a "
+                                f"missing or non-finite {m.column} were left out (blue "
+                                f"{blue_bad}, green {green_bad})"))
+    res = compare(blue, green, _MEAN, test="welch", confidence_level=1.0 - alpha)
     return _assess(m, res, alpha, extra)

@@ -13,8 +13,10 @@ import numpy as np
 
 from ..stats.results import Diagnostic
 from ..stats.sequential import cs_radius, rho_for
-from ._common import MAX_LOOKS, _f, _iso
-from .time_confounding import _bin_moments, _hour_bins
+from ._common import _f, _iso
+from .cells import Cells
+from .layout import Layout, look_bucket
+from .time_confounding import _hour_bins
 
 @dataclass(frozen=True)
 class EarlyMetricLook:
@@ -112,15 +114,16 @@ class _Reference:
     k: int
 
 
-def _reference(y: np.ndarray, bins: np.ndarray, nbins: int, alpha: float, mode: str
+def _reference(moments: tuple[np.ndarray, np.ndarray, np.ndarray], alpha: float, mode: str
                ) -> _Reference | None:
+    """Blue's reference per bin from its per-bin moments (count, mean, centred sum of
+    squares of the finite values)."""
     from scipy import special as sp
 
-    ok = np.isfinite(y)
-    y, bins = y[ok], bins[ok]
-    if y.size == 0:
+    n, mean, ss = moments
+    if n.sum() == 0:
         return None
-    n, mean, ss = _bin_moments(bins, y, nbins)
+    bins = np.arange(n.size)
     usable = n >= 2
     k = int(usable.sum())
     if k == 0:
@@ -159,16 +162,27 @@ def early_bounds(
     """
     look_n = np.asarray(look_n, dtype=np.int64)
     idx = look_n - 1
-    n = look_n.astype(float)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         d = y - ref_mean
-        cs1 = np.cumsum(d)
-        cs2 = np.cumsum(d * d)
-        ch = np.cumsum(ref_half)
-        cy = np.cumsum(y)
-        cr = np.cumsum(ref_mean)
-        mean_d = cs1[idx] / n
-        var = np.where(n > 1, (cs2[idx] - cs1[idx] * mean_d) / np.maximum(n - 1, 1.0), 0.0)
+        sums = (np.cumsum(d)[idx], np.cumsum(d * d)[idx], np.cumsum(ref_half)[idx],
+                np.cumsum(y)[idx], np.cumsum(ref_mean)[idx])
+    return early_bounds_from_sums(look_n, *sums, harmful=harmful, alpha=alpha,
+                                  tightest_at=tightest_at, var_floor=var_floor)
+
+
+def early_bounds_from_sums(
+    look_n: np.ndarray, sum_d: np.ndarray, sum_d2: np.ndarray, sum_half: np.ndarray,
+    sum_y: np.ndarray, sum_ref: np.ndarray, *, harmful: str, alpha: float,
+    tightest_at: int, var_floor: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`early_bounds` from the running sums at each look of ``d = y - ref_mean``,
+    ``d^2``, ``ref_half``, ``y`` and ``ref_mean`` over the first ``look_n`` rows."""
+    look_n = np.asarray(look_n, dtype=np.int64)
+    n = look_n.astype(float)
+    cs1, cs2 = np.asarray(sum_d, dtype=float), np.asarray(sum_d2, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean_d = cs1 / n
+        var = np.where(n > 1, (cs2 - cs1 * mean_d) / np.maximum(n - 1, 1.0), 0.0)
         var = np.maximum(np.maximum(var, 0.0), var_floor)
         bad = ~(np.isfinite(var) & np.isfinite(mean_d))  # overflow: no bound (NaN -> None)
         a = alpha / 2.0
@@ -176,38 +190,50 @@ def early_bounds(
         radius = np.asarray(cs_radius(look_n, np.where(bad, 0.0, var), a, rho, "greater"),
                             dtype=float)
         s = 1.0 if harmful == "increase" else -1.0
-        harm_lower = np.where(bad, np.nan, s * mean_d - radius - ch[idx] / n)
-    return mean_d, harm_lower, cy[idx] / n, cr[idx] / n
+        harm_lower = np.where(bad, np.nan, s * mean_d - radius - np.asarray(sum_half) / n)
+    return mean_d, harm_lower, np.asarray(sum_y) / n, np.asarray(sum_ref) / n
 
 
-def _early_check(metrics, t, vals, in_bb, blue_pre, in_ga, g0, W, s, alpha, look_every,
+def _look_sums(c: Cells, name: str, in_ga: np.ndarray, bins: np.ndarray, ref: _Reference,
+               bucket: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Per look (running): rows counted, then the usable rows and the sums of
+    :func:`early_bounds_from_sums`, over green's after-window cells."""
+    n = np.where(ref.usable[bins], c.n[name], 0)[in_ga].astype(float)
+    mu, m2 = c.mean[name][in_ga], c.m2[name][in_ga]
+    b = bucket[in_ga]
+    h = bins[in_ga]
+    rm, rh = ref.mean[h], ref.half[h]
+    with np.errstate(over="ignore", invalid="ignore"):
+        dev = np.where(n > 0, mu - rm, 0.0)
+        parts = (c.w[in_ga].astype(float), n, n * dev, np.where(n > 0, m2, 0.0) + n * dev * dev,
+                 n * rh, n * np.where(n > 0, mu, 0.0), n * rm)
+        return tuple(np.cumsum(np.bincount(b, weights=x, minlength=k)) for x in parts)
+
+
+def _early_check(metrics, c: Cells, in_bb, blue_pre, in_ga, lay: Layout, alpha, look_every,
                  tightest_at, min_rows, matched_block, early_reference, basis) -> EarlyCheck:
     guards = [m for m in metrics if m.role == "guardrail"]
     method = ("one-sided asymptotic confidence sequence (Waudby-Smith et al. 2024) for green's "
               "running mean minus a fixed blue reference, at alpha/2, plus Bonferroni "
               "one-sided t bounds for the reference means at alpha/(2K); union bound")
     diags: list[Diagnostic] = []
-    if W <= 0 or not in_ga.any():
+    if lay.looks is None:
         diags.append(Diagnostic("NO_LOOKS", "green has no rows after the switch (and warm-up); "
                                             "no early looks"))
         return EarlyCheck(alpha, tightest_at, look_every, min_rows, method, {}, (), None,
                           tuple(diags))
-    k_last = math.ceil(W / look_every)
-    if k_last > MAX_LOOKS:
-        diags.append(Diagnostic("LOOKS_CAPPED", f"{k_last} looks of {look_every:g} s would "
-                                f"cover the window; the interval is widened to "
-                                f"{W / MAX_LOOKS:g} s ({MAX_LOOKS} looks)"))
-        look_every = W / MAX_LOOKS
-        k_last = MAX_LOOKS
-    times = g0 + look_every * np.arange(1, k_last + 1, dtype=float)
-    times[-1] = min(times[-1], g0 + W)
-    tg = t[in_ga]
-    counts = np.searchsorted(tg, times, side="left")
-    counts[-1] = tg.size  # the last look includes the window's closed end
+    if lay.looks_capped is not None:
+        diags.append(lay.looks_capped)
+        look_every = lay.look_every
+    times = lay.looks
+    k = times.size
+    bucket = look_bucket(c.t0, lay)
+    counts = np.cumsum(np.bincount(bucket[in_ga], weights=c.w[in_ga],
+                                   minlength=k)).astype(np.int64)
     per_metric: dict[str, list[EarlyMetricLook]] = {}
     refs: dict[str, dict[str, Any]] = {}
+    zero = np.zeros(c.w.size, dtype=np.int64)
     for m in guards:
-        y_all = vals[m.name][in_ga]
         want = early_reference
         if want == "auto":
             want = ("matched-hours" if basis == "matched-hours"
@@ -216,38 +242,32 @@ def _early_check(metrics, t, vals, in_bb, blue_pre, in_ga, g0, W, s, alpha, look
         if want == "matched-hours":
             mode = matched_block.match or "hour-of-day"
             nb = 24 if mode == "hour-of-day" else 168
-            ref = _reference(vals[m.name][blue_pre], _hour_bins(t[blue_pre], mode), nb, alpha,
-                             mode)
-            bins_g = _hour_bins(tg, mode)
+            bins = _hour_bins(c.t0, mode)
+            ref = _reference(c.binned(m.name, blue_pre, bins, nb), alpha, mode)
             if ref is None:
                 diags.append(Diagnostic("REFERENCE_FALLBACK", f"{m.name}: no matched-hours "
                                         "reference; the before-window mean is used"))
         if ref is None:
-            yb = vals[m.name][in_bb]
-            ref = _reference(yb, np.zeros(yb.size, dtype=np.int64), 1, alpha, "before-window")
-            bins_g = np.zeros(tg.size, dtype=np.int64)
+            ref = _reference(c.binned(m.name, in_bb, zero, 1), alpha, "before-window")
+            bins = zero
         if ref is None:
             diags.append(Diagnostic("NO_REFERENCE", f"{m.name}: blue has fewer than 2 values "
                                                     "before the switch; not checked"))
             continue
         refs[m.name] = {"reference": ref.mode, "k": ref.k, "variance_floor": _f(ref.var)}
-        ok = np.isfinite(y_all) & ref.usable[bins_g]
-        dropped = int(tg.size - ok.sum())
+        _, n_look_f, *sums = _look_sums(c, m.name, in_ga, bins, ref, bucket, k)
+        n_look = np.rint(n_look_f).astype(np.int64)
+        dropped = int(c.rows(in_ga) - n_look[-1])
         if dropped:
             diags.append(Diagnostic("EARLY_ROWS_LEFT_OUT", f"{m.name}: {dropped} green rows "
                                     "have no value or no reference bin; left out of the looks"))
-        y = y_all[ok]
-        rm = ref.mean[bins_g[ok]]
-        rh = ref.half[bins_g[ok]]
-        cum_ok = np.r_[0, np.cumsum(ok)]
-        n_look = cum_ok[counts]
         harmful = "increase" if m.good == "decrease" else "decrease"
         looks: list[EarlyMetricLook] = []
         has = n_look >= 1
         if has.any():
-            est, hl, gm, rmean = early_bounds(y, rm, rh, n_look[has], harmful=harmful,
-                                              alpha=alpha, tightest_at=tightest_at,
-                                              var_floor=ref.var)
+            est, hl, gm, rmean = early_bounds_from_sums(
+                n_look[has], *(x[has] for x in sums), harmful=harmful, alpha=alpha,
+                tightest_at=tightest_at, var_floor=ref.var)
         j = 0
         for i, n in enumerate(n_look):
             if n < 1:
@@ -261,7 +281,7 @@ def _early_check(metrics, t, vals, in_bb, blue_pre, in_ga, g0, W, s, alpha, look
         per_metric[m.name] = looks
     out = []
     for i, tm in enumerate(times):
-        out.append(EarlyLook(i + 1, float(tm), float(tm - s), int(counts[i]),
+        out.append(EarlyLook(i + 1, float(tm), float(tm - lay.s), int(counts[i]),
                              tuple(per_metric[name][i] for name in per_metric)))
     first = next((lk for lk in out if lk.regressed), None)
     if not guards:

@@ -58,3 +58,32 @@ def variant_series(t: np.ndarray, g: np.ndarray, vals: Mapping[str, np.ndarray],
                            "anchored at the switch; for plots)",
             "bin_seconds": w, "anchor": float(anchor), "anchor_iso": _iso(anchor),
             "start": starts, "variants": out}
+
+
+def variant_series_cells(c: Any, names: Sequence[str], blue: str, green: str,
+                         anchor: float, series: tuple[float, float, float, int, int] | None
+                         ) -> dict[str, Any] | None:
+    """:func:`variant_series` on :class:`~abkit.bluegreen.cells.Cells` (no cell straddles a
+    bin edge: see :mod:`abkit.bluegreen.layout`); ``series = (lo, hi, width, k0, nbins)``."""
+    if series is None:
+        return None
+    lo, hi, w, k0, nb = series
+    t = c.t0
+    keep = (t >= lo) & (t <= hi)
+    idx = np.clip(np.floor((t - anchor) / w).astype(np.int64) - k0, 0, nb - 1)
+    out: dict[str, Any] = {}
+    for label, mask in ((blue, keep & ~c.g), (green, keep & c.g)):
+        rows = np.bincount(idx[mask], weights=c.w[mask], minlength=nb)
+        metrics = {}
+        for name in names:
+            n = np.bincount(idx[mask], weights=c.n[name][mask], minlength=nb)
+            total = np.bincount(idx[mask], weights=c.n[name][mask] * c.mean[name][mask],
+                                minlength=nb)
+            mean = [float(s / k) if k else None for s, k in zip(total, n)]
+            metrics[name] = {"n": [int(k) for k in n], "mean": mean}
+        out[label] = {"rows": [int(k) for k in rows], "metrics": metrics}
+    starts = [anchor + (k0 + i) * w for i in range(nb)]
+    return {"description": "rows and each metric's mean per time bin and variant (bins "
+                           "anchored at the switch; for plots)",
+            "bin_seconds": w, "anchor": float(anchor), "anchor_iso": _iso(anchor),
+            "start": starts, "variants": out}

@@ -75,28 +75,53 @@ def detect_switch(times: Any, is_green: Any, *, min_share: float = SWITCH_SHARE
         raise ValueError(f"min_share must be in (0, 1], got {min_share}")
     keep = np.isfinite(t)
     t, g = t[keep], g[keep]
-    if not g.any():
+    times, first = np.unique(t, return_inverse=True)
+    ng = np.bincount(first, weights=g.astype(float), minlength=times.size).astype(np.int64)
+    nb = np.bincount(first, minlength=times.size).astype(np.int64) - ng
+    sw, need = switch_from_counts(times, nb, ng, np.zeros(times.size, dtype=bool),
+                                  min_share=min_share)
+    assert sw is not None and need.size == 0
+    return sw
+
+
+def switch_from_counts(times: np.ndarray, n_blue: np.ndarray, n_green: np.ndarray,
+                       coarse: np.ndarray, *, min_share: float = SWITCH_SHARE
+                       ) -> tuple[SwitchPoint | None, np.ndarray]:
+    """:func:`detect_switch` on time units: ``times`` sorted and distinct, the blue and
+    green rows of each unit, ``coarse`` True for a unit that spans several times (a whole
+    second of time cells).
+
+    An exact unit's cost is exact (green rows before it plus blue rows at or after it); a
+    coarse unit holding green only has bounds: every candidate inside it costs at least
+    ``green before + blue after it`` and the best costs at most ``green before + blue from
+    it``. Coarse units whose lower bound reaches the least upper bound could hold the best
+    candidate (or tie with it): ``(None, their indices)``, to be refined. Otherwise the
+    best candidate is an exact unit and the result is the one of :func:`detect_switch` on
+    the rows: ``(SwitchPoint, [])``.
+    """
+    nb = np.asarray(n_blue, dtype=np.int64)
+    ng = np.asarray(n_green, dtype=np.int64)
+    if not ng.sum():
         return SwitchPoint(None, "detected", None, None, 0, (Diagnostic(
-            "NO_GREEN_ROWS", "green has no rows, so there is no switch"),))
-    order = np.argsort(t, kind="stable")
-    t, g = t[order], g[order]
-    n = t.size
-    # candidates: the first row of each distinct time that holds a green row
-    first = np.r_[True, t[1:] != t[:-1]]
-    idx = np.flatnonzero(first)
-    grp = np.cumsum(first) - 1
-    has_green = np.bincount(grp, weights=g.astype(float), minlength=idx.size) > 0
-    cand = idx[has_green]
-    green_before = np.r_[0, np.cumsum(g)][cand]
-    blue_total = int(n - g.sum())
-    blue_before = cand - green_before
-    cost = green_before + (blue_total - blue_before)
-    best = int(cand[int(np.argmin(cost))])  # argmin returns the earliest minimiser
-    s = float(t[best])
-    n_after = n - best
-    green_after = int(g[best:].sum())
-    share_after = green_after / n_after
-    share_before = float(g[:best].mean()) if best > 0 else None
+            "NO_GREEN_ROWS", "green has no rows, so there is no switch"),)), np.zeros(0, int)
+    green_before = np.r_[0, np.cumsum(ng)[:-1]]
+    blue_before = np.r_[0, np.cumsum(nb)[:-1]]
+    blue_total = int(nb.sum())
+    n = blue_total + int(ng.sum())
+    cand = ng > 0
+    upper = green_before + (blue_total - blue_before)  # exact for an exact unit
+    least = int(upper[cand].min())
+    lower = upper - nb
+    need = np.flatnonzero(coarse & cand & (lower <= least))
+    if need.size:
+        return None, need
+    cost = np.where(cand & ~coarse, upper, np.iinfo(np.int64).max)
+    best = int(np.argmin(cost))  # argmin returns the earliest minimiser
+    s = float(times[best])
+    rows_before = int(green_before[best] + blue_before[best])
+    n_after = n - rows_before
+    share_after = (int(ng.sum()) - int(green_before[best])) / n_after
+    share_before = float(green_before[best] / rows_before) if rows_before > 0 else None
     diags: list[Diagnostic] = []
     if share_after < min_share:
         diags.append(Diagnostic(
@@ -105,15 +130,20 @@ def detect_switch(times: Any, is_green: Any, *, min_share: float = SWITCH_SHARE
             f"of the traffic (< {min_share:.0%}): the traffic moved gradually, and the "
             "before/after windows are not a clean blue/green comparison"))
     return SwitchPoint(s, "detected", share_before, share_after,
-                       int(cost.min()), tuple(diags))
+                       int(cost[best]), tuple(diags)), np.zeros(0, int)
 
 
-def _switch_given(t: np.ndarray, g: np.ndarray, s: float) -> SwitchPoint:
+def _switch_given(t: np.ndarray, g: np.ndarray, s: float, w: np.ndarray | None = None
+                  ) -> SwitchPoint:
+    """The given switch ``s`` on rows (``t``, ``g``) or cells (first times ``t``, rows
+    ``w``)."""
+    w = np.ones(t.size, dtype=np.int64) if w is None else w
     before, after = t < s, t >= s
-    nb, na = int(before.sum()), int(after.sum())
-    sb = float(g[before].mean()) if nb else None
-    sa = float(g[after].mean()) if na else None
-    mis = int(g[before].sum() + (~g[after]).sum())
+    nb, na = int(w[before].sum()), int(w[after].sum())
+    gb, ga = int(w[before & g].sum()), int(w[after & g].sum())
+    sb = float(gb / nb) if nb else None
+    sa = float(ga / na) if na else None
+    mis = gb + (na - ga)
     diags = []
     if sa is not None and sa < SWITCH_SHARE:
         diags.append(Diagnostic(

@@ -145,15 +145,34 @@ def stratified_welch(
         raise ValueError("bins must be non-negative integers")
     ok_t, ok_r = np.isfinite(yt), np.isfinite(yr)
     yt, bt, yr, br = yt[ok_t], bt[ok_t], yr[ok_r], br[ok_r]
-    diags: list[Diagnostic] = []
     if yt.size == 0 or yr.size == 0:
         which = "target" if yt.size == 0 else "reference"
         return None, None, (Diagnostic("EMPTY_ARM", f"the {which} has no rows"),)
     nbins = int(max(bt.max(), br.max())) + 1
-    n_r, m_r, ss_r = _bin_moments(br, yr, nbins)
+    return stratified_welch_bins(_bin_moments(bt, yt, nbins), _bin_moments(br, yr, nbins),
+                                 confidence_level=level, min_share=min_share, label=label)
+
+
+def stratified_welch_bins(
+    target: tuple[np.ndarray, np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    confidence_level: float = 0.95,
+    min_share: float = MATCHED_MIN_SHARE,
+    label: str = "hour-of-day",
+) -> tuple[Comparison | None, float | None, tuple[Diagnostic, ...]]:
+    """:func:`stratified_welch` on per-bin moments: ``(count, mean, centred sum of
+    squares)`` per bin of the finite target and reference values (the same bins on both
+    sides)."""
+    level = float(confidence_level)
+    n_t0, m_t0, ss_t0 = (np.asarray(a, dtype=float) for a in target)
+    n_r, m_r, ss_r = (np.asarray(a, dtype=float) for a in reference)
+    diags: list[Diagnostic] = []
+    if n_t0.sum() == 0 or n_r.sum() == 0:
+        which = "target" if n_t0.sum() == 0 else "reference"
+        return None, None, (Diagnostic("EMPTY_ARM", f"the {which} has no rows"),)
     usable = n_r >= 2
-    keep = usable[bt]
-    share = float(keep.mean())
+    share = float(n_t0[usable].sum() / n_t0.sum())
     if share < min_share:
         return None, share, (Diagnostic(
             "INSUFFICIENT_MATCH",
@@ -163,10 +182,11 @@ def stratified_welch(
         diags.append(Diagnostic(
             "PARTIAL_MATCH", f"{(1 - share):.1%} of the target rows fall in {label} bins "
                              "without reference rows and were left out"))
-    yt, bt = yt[keep], bt[keep]
-    n_t, m_t, ss_t = _bin_moments(bt, yt, nbins)
+    n_t = np.where(usable, n_t0, 0.0)
+    m_t = np.where(usable, m_t0, 0.0)
+    ss_t = np.where(usable, ss_t0, 0.0)
     used = n_t > 0
-    N = float(yt.size)
+    N = float(n_t.sum())
     H = int(used.sum())
     n_ref_used = int(n_r[used].sum())
     w = n_t[used] / N
@@ -236,10 +256,15 @@ def _hour_bins(t: np.ndarray, mode: str) -> np.ndarray:
     return np.mod(np.floor_divide(t, 3600.0), period).astype(np.int64)
 
 
-def _matched(m: MetricSpec, y_t, t_t, y_r, t_r, mode: str, alpha: float
+def _matched(m: MetricSpec, cells, target, reference, mode: str, alpha: float
              ) -> tuple[MetricComparison | None, float | None, tuple[Diagnostic, ...]]:
-    res, share, diags = stratified_welch(y_t, _hour_bins(t_t, mode), y_r, _hour_bins(t_r, mode),
-                                         confidence_level=1.0 - alpha, label=mode)
+    """Matched hours of metric ``m`` on :class:`~abkit.bluegreen.cells.Cells`: the cells in
+    mask ``target`` against those in ``reference``, by their hour bins."""
+    bins = _hour_bins(cells.t0, mode)
+    nb = 24 if mode == "hour-of-day" else 168
+    res, share, diags = stratified_welch_bins(
+        cells.binned(m.name, target, bins, nb), cells.binned(m.name, reference, bins, nb),
+        confidence_level=1.0 - alpha, label=mode)
     if res is None:
         return None, share, diags
     return _assess(m, res, alpha), share, diags

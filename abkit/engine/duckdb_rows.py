@@ -1,36 +1,93 @@
-"""The DuckDB compilation of a :class:`~abkit.engine.rows.RowsPlan`: one scan counts every
-row by reason (with the lines the reader rejected), a second returns only the used rows'
-time, variant and value columns, as arrays, in file order."""
+"""The DuckDB compilation of a :class:`~abkit.engine.rows.RowsPlan`: out of core, no row
+comes back to Python.
+
+One scan of the files classifies every row into a temporary table (reason, variant, time and
+the value columns; DuckDB spills it to disk past its memory limit). From that table: the
+reason counts (with the lines the reader rejected), the per-(second, variant) cells, and one
+small query per refinement round for the per-(time, variant) cells of the seconds the plan
+asks for (:func:`abkit.engine.rows.refine_cells`). When deterministic (the default) every
+query runs on one thread, so the sums are accumulated in table order, run after run.
+"""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
 from .duckdb_engine import DuckDBLogs
-from .rows import Rows, RowsPlan
+from .rows import CellTable, RowsPlan, TimeCells, cells_from_frame, refine_cells
 
 __all__ = ["reduce_rows"]
 
+_TABLES = itertools.count()
 
-def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> Rows:
+
+def _cell_sql(table: str, xs: list[str], fine: bool, where: str = "",
+              reasons: bool = False) -> str:
+    """Per (second, variant) -- or with ``fine`` per (time, variant) -- cells of the used
+    rows; with ``reasons`` also the rejected rows' counts by ``(_r, label)`` (their
+    ``k`` is NULL and their moments meaningless)."""
+    aggs = ", ".join(
+        f"count({x}) AS n{i}, avg({x}) AS mean{i}, var_pop({x}) * count({x}) AS m2{i}"
+        for i, x in enumerate(xs))
+    by = "k, _t, v" if fine else "k, v"
+    if reasons:
+        return (f"SELECT _r, CASE WHEN _r IS NULL THEN floor(_t) END AS k, _v AS v, "
+                f"count(*) AS rows, min(_t) AS tmin, max(_t) AS tmax"
+                f"{', ' + aggs if aggs else ''} FROM {table} GROUP BY _r, k, v")
+    return (f"SELECT floor(_t) AS k, _v AS v, count(*) AS rows, min(_t) AS tmin, "
+            f"max(_t) AS tmax{', ' + aggs if aggs else ''} FROM {table} "
+            f"WHERE _r IS NULL{where} GROUP BY {by}")
+
+
+def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
     rules = plan.rules
-    counted, _ = logs.classified(rules, store_rejects=True)
-    out = logs.run(
-        "SELECT _r, CASE WHEN _r = 'unknown_variant|' THEN _v END AS _v, count(*) "
-        f"FROM {counted} GROUP BY ALL").fetchall()
-    reasons = [(r, v, n) for r, v, n in out if r is not None]
-    used = sum(int(n) for r, _, n in out if r is None)
-    rejected, rcols, unknown, examples = logs.account(reasons, sum(int(n) for *_, n in out))
-    plain, xs = logs.classified(rules, store_rejects=False)
-    cols = ", ".join(f"{xs[c]}" for c in rules.columns)
-    logs.con.execute("SET preserve_insertion_order = true")  # file order: ties keep it
+    classified, xs = logs.classified(rules, store_rejects=True)
+    cols = [xs[c] for c in rules.columns]
+    table = f"_abkit_rows_{next(_TABLES)}"
+    one_thread = getattr(logs, "deterministic", True)
+    before = logs.con.execute("SELECT current_setting('threads')").fetchone()[0]
+    # the classified rows are stored on every thread, in input order (no sum is taken, so
+    # the table is the same whatever the schedule; a text reader that stores its rejected
+    # lines runs on one thread, as the A/B reduction's); the cells' sums then run on one
+    # thread, in table order: byte-identical results run after run
+    text = logs.source.format in ("csv", "tsv", "jsonl")
     try:
-        got = logs.run(f"SELECT _t, _v{', ' + cols if cols else ''} FROM {plain} "
-                       "WHERE _r IS NULL").fetchnumpy()
-    finally:
+        if one_thread and text:
+            logs.con.execute("SET threads = 1")
+        logs.con.execute("SET preserve_insertion_order = true")
+        logs.run(
+            f"CREATE TEMP TABLE {table} AS SELECT _r, CASE WHEN _r IS NULL OR "
+            "_r = 'unknown_variant|' THEN _v END AS _v, _t"
+            f"{''.join(', ' + x for x in cols)} FROM {classified}")
         logs.con.execute("SET preserve_insertion_order = false")
-    rows = Rows(used + sum(rejected.values()), used, rejected, rcols, unknown, examples,
-                np.asarray(got["_t"], dtype=float), np.asarray(got["_v"], dtype=object),
-                {c: np.asarray(got[xs[c]], dtype=float) for c in rules.columns})
+        if one_thread:
+            logs.con.execute("SET threads = 1")
+        # one query: the rejected rows by reason (and unknown label), the used ones by cell
+        out = logs.run(_cell_sql(table, cols, False, reasons=True)).df()
+        rej = out["_r"].notna().to_numpy()
+        reasons = [(r, v, int(n)) for r, v, n in zip(out["_r"][rej], out["v"][rej],
+                                                     out["rows"][rej])]
+        used = int(out["rows"][~rej].sum())
+        rejected, rcols, unknown, examples = logs.account(
+            reasons, used + sum(n for *_, n in reasons))
+        coarse = cells_from_frame(out[~rej].reset_index(drop=True), rules.columns, False)
+
+        def fetch(keys: np.ndarray) -> CellTable:
+            # the seconds as a list parameter (registering a frame would need the
+            # connection free of any unfinished result)
+            sql = _cell_sql(table, cols, True,
+                            " AND floor(_t) IN (SELECT unnest(?::DOUBLE[]))")
+            return cells_from_frame(logs.run(sql, [[float(k) for k in keys]]).df(),
+                                    rules.columns, True)
+
+        cells = refine_cells(coarse, plan, fetch)
+    finally:
+        logs.con.execute(f"DROP TABLE IF EXISTS {table}")
+        logs.con.execute("SET preserve_insertion_order = false")
+        logs.con.execute(f"SET threads = {int(before)}")
+    rows = TimeCells(used + sum(rejected.values()), used, rejected, rcols, unknown, examples,
+                     cells)
     rows.check()
     return rows

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..core.columns import metric_columns, require_columns
 from ..core.verdict import Verdict
-from ..engine.rows import Rows, RowsPlan
+from ..engine.rows import RowsPlan, TimeCells as Rows
 from ..engine.rules import RowRules
 from ..spec import ExperimentSpec
 from .base import Strategy
@@ -24,7 +22,9 @@ class BlueGreenStrategy(Strategy):
     check_hint = "the spec's column names, blue / green labels and timestamp"
 
     def plan(self, spec: ExperimentSpec, source: Any) -> RowsPlan:
-        """The used rows' time, variant and metric values (the methods need every row)."""
+        """The used rows as time cells, refined where the windows, looks and plot bins cut
+        time (:class:`abkit.bluegreen.layout.Refiner`): per-second moments in the engine,
+        no row in Python."""
         bg = spec.bluegreen
         assert bg is not None
         require_columns(source.label, source.columns(),
@@ -34,11 +34,17 @@ class BlueGreenStrategy(Strategy):
                         + metric_columns(spec.metrics, all_inputs=False))
         cols = tuple(dict.fromkeys(m.column for m in spec.metrics))
         binary = tuple(dict.fromkeys(m.column for m in spec.metrics if m.kind == "proportion"))
+        from ..bluegreen.layout import Refiner
+        from ..engine.rollout_reduce import _iso_seconds
         from ..engine.timestamps import time_rules
 
+        refiner = Refiner(bg.blue, bg.green, {m.name: m.column for m in spec.metrics},
+                          _iso_seconds(bg.switch_at) if bg.switch_at else None, bg.window,
+                          float(bg.exclude), float(bg.look_every), int(bg.min_rows))
         return RowsPlan(RowRules(spec.variant_column, (bg.blue, bg.green), columns=cols,
                                  binary=binary, timestamp_column=bg.timestamp_column,
-                                 time=time_rules(source.sample()[bg.timestamp_column])))
+                                 time=time_rules(source.sample()[bg.timestamp_column])),
+                        refiner)
 
     def labels(self, spec: ExperimentSpec) -> dict[str, str]:
         bg = spec.bluegreen
@@ -46,21 +52,25 @@ class BlueGreenStrategy(Strategy):
         return {"experiment.blue": bg.blue, "experiment.green": bg.green}
 
     def label_rows(self, reduced: Rows) -> dict[str, int]:
-        labels, counts = np.unique(reduced.variant.astype(str), return_counts=True)
-        return {str(k): int(n) for k, n in zip(labels, counts)}
+        return reduced.rows_by_variant()
 
     def test(self, spec: ExperimentSpec, source: Any, plan: RowsPlan, reduced: Rows) -> Any:
-        from ..bluegreen import analyze_bluegreen
-        from ..engine.rollout_reduce import _iso_seconds
+        from ..bluegreen.arguments import _check_cell_args
+        from ..bluegreen.cell_analysis import analyze_cells
+        from ..bluegreen.cells import Cells
 
         bg = spec.bluegreen
         assert bg is not None
-        return analyze_bluegreen(
-            reduced.frame(), time=Rows.TIME, variant=Rows.VARIANT, blue=bg.blue, green=bg.green,
-            metrics=list(spec.metrics), alpha=spec.alpha,
-            switch_at=_iso_seconds(bg.switch_at) if bg.switch_at else None, window=bg.window,
-            exclude=bg.exclude, look_every=bg.look_every, tightest_at=bg.tightest_at,
-            min_rows=bg.min_rows, match=bg.match, early_reference=bg.early_reference)
+        r = plan.refine
+        _check_cell_args(bg.blue, bg.green, spec.metrics, spec.alpha, r.switch_at, r.window,
+                         r.exclude, r.look_every, bg.tightest_at, r.min_rows, bg.match,
+                         bg.early_reference)
+        return analyze_cells(
+            Cells.from_table(reduced.cells, bg.blue, bg.green, r.columns), blue=bg.blue,
+            green=bg.green, metrics=list(spec.metrics), alpha=float(spec.alpha),
+            switch_at=r.switch_at, window=r.window, exclude=r.exclude,
+            look_every=r.look_every, tightest_at=bg.tightest_at, min_rows=r.min_rows,
+            match=bg.match, early_reference=bg.early_reference, diags=[])
 
     def decide(self, spec: ExperimentSpec, results: Any) -> Verdict:
         from ..bluegreen.verdict import bluegreen_verdict
@@ -82,7 +92,7 @@ class BlueGreenStrategy(Strategy):
                                  for k, d in sorted(reduced.rejected_columns.items())},
             "unknown_variants": dict(sorted(reduced.unknown_variants.items())),
             "examples": dict(sorted(reduced.examples.items())),
-            "units": {bg.blue: int((reduced.variant == bg.blue).sum()),
-                      bg.green: int((reduced.variant == bg.green).sum())},
+            "units": {bg.blue: reduced.rows_by_variant().get(bg.blue, 0),
+                      bg.green: reduced.rows_by_variant().get(bg.green, 0)},
         }
         return BlueGreenReport(spec, results, data, source.description, verdict)
