@@ -31,14 +31,16 @@ from __future__ import annotations
 
 import os
 import weakref
+from dataclasses import replace
 from typing import Any, Iterable
 
 from ..errors import InputError
+from ..io.line_guard import Guarded, guard_files
 from ..io.sources import Source
 from ..stats import MomentStats
 from .duckdb_files import (  # noqa: F401  (re-exported: duckdb_rollout, shadow.load)
     _NUMERIC_TYPES,
-    MAX_LINE_SIZE,
+    LINE_OPTIONS,
     _file_list,
     _friendly,
     _refuse_binary,
@@ -79,6 +81,9 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         import duckdb
 
         self.source = source
+        if source.format in ("csv", "tsv", "jsonl"):  # over-long lines, gzip bombs
+            self.guard = guard_files(source.files)
+            weakref.finalize(self, self.guard.close)
         self.con = duckdb.connect(":memory:")
         threads = threads or int(os.environ.get("ABKIT_DUCKDB_THREADS", "0") or 0)
         self.threads = threads  # 0: every core (DuckDB's threads, or the pass connections)
@@ -100,32 +105,25 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         # of one thread (slower; kept for comparison in bench/)
         self.exact_order = os.environ.get("ABKIT_DETERMINISTIC_METHOD", "") == "ordered"
 
-    @classmethod
-    def from_frame(cls, frame: Any) -> DuckDBLogs:
-        """Wrap an in-memory DataFrame (to run the DuckDB reduction on it, e.g. in tests)."""
-        obj = cls.__new__(cls)
-        import duckdb
-
-        obj.source = Source((), "frame", False)
-        obj.con = duckdb.connect(":memory:")
-        # object columns may mix numbers and text: hand them to DuckDB as text (None -> NULL)
-        mixed = [c for c in frame.columns if frame[c].dtype == object]
-        if mixed:
-            frame = frame.copy()
-            for c in mixed:
-                frame[c] = frame[c].map(lambda x: None if x is None or x != x else str(x))
-        obj.con.execute("SET TimeZone = 'UTC'")
-        obj.con.register("abkit_frame", frame)
-        obj._types = None
-        obj.memory_limit = None
-        obj.deterministic = True
-        obj.exact_order = False
-        return obj
+    #: the line guard's result for CSV / JSON Lines files (:mod:`abkit.io.line_guard`)
+    guard: Guarded | None = None
 
     # ------------------------------------------------------------------ sources
     @property
     def label(self) -> str:
         return "DataFrame" if self.source.format == "frame" else self.source.label
+
+    @property
+    def scanned(self) -> Source:
+        """The source as DuckDB scans it: the line guard's filtered copies in place of the
+        files that have an over-long line or run past the decompressed-size cap."""
+        if self.guard is None or self.guard.folder is None:
+            return self.source
+        return replace(self.source, files=self.guard.files)
+
+    def shown(self, path: Any) -> str:
+        """How a scanned file is named to the user (the original, or its ``s3://`` URL)."""
+        return self.source.shown(self.guard.name(path) if self.guard else path)
 
     def _rejects(self, store: bool) -> str:
         if store:
@@ -135,7 +133,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
 
     def scan(self, store_rejects: bool = False) -> str:
         fmt = self.source.format
-        files = _file_list(self.source)
+        files = _file_list(self.scanned)
         if fmt in ("csv", "tsv"):
             # the header is read in Python (csv_header); DuckDB's sniffer is skipped, which
             # also keeps a pathological line (say 10 MB) from stalling the sniffing
@@ -145,7 +143,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 f"read_csv({files}, header = true, auto_detect = false, columns = {{{cols}}}, "
                 f"delim = {ql(delim)}, quote = '\"', escape = '\"', "
                 + self._rejects(store_rejects)
-                + f"max_line_size = {MAX_LINE_SIZE})"
+                + f"{LINE_OPTIONS})"
             )
         if fmt == "parquet":
             return f"read_parquet({files}, union_by_name = true)"
@@ -154,7 +152,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
                 f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = false, "
                 f"delim = chr(1), quote = '', escape = '', auto_detect = false, "
                 + self._rejects(store_rejects)
-                + f"max_line_size = {MAX_LINE_SIZE})"
+                + f"{LINE_OPTIONS})"
             )
             return (
                 "(SELECT _ok, CASE WHEN _ok THEN line::JSON END AS _js FROM ("

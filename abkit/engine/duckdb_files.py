@@ -11,6 +11,12 @@ _NUMERIC_TYPES = (
     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
 )
 MAX_LINE_SIZE = 64 * 1024 * 1024
+#: the CSV reader's buffer: DuckDB's default is 16 x max_line_size (1 GiB here), which a
+#: pass connection holding a share of the memory limit cannot allocate for a gzip stream
+#: (whose size DuckDB cannot cap it by); one longest line and 1 MiB reads every line the
+#: line guard lets through (abkit.io.line_guard)
+CSV_BUFFER_SIZE = MAX_LINE_SIZE + 2**20
+LINE_OPTIONS = f"max_line_size = {MAX_LINE_SIZE}, buffer_size = {CSV_BUFFER_SIZE}"
 
 
 def qi(name: str) -> str:

@@ -237,6 +237,14 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
         if unmatched_labels:
             rejected["labels_only"] = rejected.get("labels_only", 0) + unmatched_labels
         label_acc = lc.freeze()
+    inputs = [logs] + [i.logs for i in (plan.candidate_input, plan.labels_input) if i]
+    for lg in {id(x): x for x in inputs}.values():  # lines the line guard took out
+        guarded, guard_examples = lg.guard_accounting()
+        read += sum(guarded.values())
+        for k, v in guarded.items():
+            rejected[k] = rejected.get(k, 0) + v
+        for k, v in guard_examples.items():
+            examples.setdefault(k, v)
     by_side = {k: c.freeze() for k, c in counters.items()}
     acc = merge_accounting(by_side.values())
     for k, v in acc.rejected.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..core.accounting import ReasonCounts
-from .duckdb_files import MAX_LINE_SIZE, _file_list
+from .duckdb_files import LINE_OPTIONS, _file_list
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
@@ -29,6 +29,10 @@ class RejectAccounting:
         rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
                                                counts.unknown_variants)
         examples: dict[str, str] = {}
+        guarded, guard_examples = self.guard_accounting()
+        for code, n in guarded.items():
+            rejected[code] = rejected.get(code, 0) + n
+        examples.update(guard_examples)
         bad_lines, example = self._csv_rejects()
         if bad_lines:
             rejected["unparseable_line"] = rejected.get("unparseable_line", 0) + bad_lines
@@ -47,13 +51,24 @@ class RejectAccounting:
                     "(an unclosed \" quote?); they were not read as rows"
                 )
 
-        total = n_records + bad_lines + max(swallowed, 0)
+        total = n_records + bad_lines + max(swallowed, 0) + sum(guarded.values())
         if total and sum(rejected.values()) >= total:
             code, text = self._all_rejected(rejected, rejected_columns)
             if code:
                 old = examples.get(code)
                 examples[code] = text + (f" (first: {old})" if old else "")
         return rejected, rejected_columns, unknown, examples
+
+    def guard_accounting(self) -> tuple[dict[str, int], dict[str, str]]:
+        """(rejections, examples) of the line guard: over-long lines (``oversized_line``)
+        and the rest of a file past the decompressed-size cap (``decompressed_too_large``),
+        which the scan never sees (:mod:`abkit.io.line_guard`)."""
+        if self.guard is None:
+            return {}, {}
+        staging = getattr(self.source, "staging", None)
+        return dict(self.guard.rejected), {
+            k: staging.rewrite(v) if staging is not None else v
+            for k, v in self.guard.examples.items()}
 
     def _all_rejected(self, rejected: dict, rejected_columns: dict) -> tuple[str, str]:
         """When every row is rejected: (reason, what to say), naming the column and reason
@@ -152,12 +167,12 @@ class RejectAccounting:
 
     def _physical_lines(self) -> int:
         """Non-blank data lines of the CSV files, read without any quoting rules."""
-        files = _file_list(self.source)
+        files = _file_list(self.scanned)
         lines = (
             f"read_csv({files}, columns = {{'line': 'VARCHAR'}}, header = true, "
             "delim = chr(1), quote = '', escape = '', auto_detect = false, "
             "store_rejects = true, rejects_table = '_abkit_line_rejects', "
-            f"rejects_scan = '_abkit_line_scans', max_line_size = {MAX_LINE_SIZE})"
+            f"rejects_scan = '_abkit_line_scans', {LINE_OPTIONS})"
         )
         ok = self.run(f"SELECT count(*) FROM {lines} WHERE trim(line) <> ''").fetchone()[0]
         return int(ok) + self._rejected_lines("_abkit_line_rejects")
@@ -183,4 +198,4 @@ class RejectAccounting:
             "SELECT s.file_path, e.line, e.error_type, e.error_message FROM _abkit_rejects e "
             "JOIN _abkit_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1"
         ).fetchone()
-        return n, f"{self.source.shown(f)}, line {line}: {kind.lower()} ({msg})"
+        return n, f"{self.shown(f)}, line {line}: {kind.lower()} ({msg})"

@@ -84,7 +84,14 @@ def scan_lines(path: Path, *, line_cap: int = MAX_LINE_BYTES,
         with _open(path) as fh:
             # chunks no longer than the cap: a line inside one chunk is never over it
             for chunk in _chunks(fh, file_cap, min(CHUNK, line_cap)):
-                if done + len(chunk) > file_cap:
+                if done + len(chunk) > file_cap:  # cut at the last line end within it
+                    room = file_cap - done
+                    last = chunk.rfind(b"\n", 0, room)
+                    if last >= 0:
+                        if gap + chunk.find(b"\n") > line_cap:
+                            out.oversized.append(lineno)
+                        lineno += chunk.count(b"\n", 0, last + 1)
+                        last_end = done + last + 1
                     out.cut_line, out.cut_byte = lineno, last_end
                     return out
                 first = chunk.find(b"\n")

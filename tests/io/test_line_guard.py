@@ -4,7 +4,6 @@ checked against a plain split of the bytes (the independent reference)."""
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -56,6 +55,7 @@ def test_the_cap_cuts_at_a_line_end(tmp_path, monkeypatch, gz):
     assert scan.cut_line is not None and scan.cut_byte <= 1000
     kept = data[:scan.cut_byte]
     assert kept.endswith(b"\n") and scan.cut_line == kept.count(b"\n") + 1
+    assert scan.cut_byte == 1000  # the last line end within the cap (every 8th byte)
     g = guard_files([path], line_cap=100, file_cap=1000)
     try:
         assert g.rejected == {"decompressed_too_large": 1}
