@@ -103,7 +103,10 @@ def _load_shadow(data: Any, spec: ExperimentSpec, stack: contextlib.ExitStack
     read = 0
     latency = errors = None
     if sh.input_format == "sagemaker-capture":
-        from ..io.datacapture import read_capture, read_ground_truth
+        # the lines are decided in DuckDB SQL, with the Python reader's accounting
+        # (io/datacapture/duckdb_capture.py, held to it by tests/io/test_duckdb_capture.py)
+        from ..io.datacapture.duckdb_capture import read_capture_duckdb as read_capture
+        from ..io.datacapture.duckdb_truth import read_ground_truth_duckdb as read_ground_truth
         from ..io.pairing import pair_capture
 
         root, staging = _one_path(data, "shadow", stack)

@@ -33,8 +33,16 @@ Submodules: ``accounting`` (:data:`REASONS`, :data:`CAPTURE_CHECKS`, :data:`LABE
 :class:`Accounting` and its tally), ``paths`` (:func:`parse_path`, :func:`extract_path`),
 ``discover`` (finding the files of a tree and reading their lines), ``decode`` (decoding one
 record's payloads, inputs, outputs and ids), ``results`` (:class:`CaptureRead`,
-:class:`LabelsRead`), ``capture`` (:func:`read_capture`) and ``ground_truth``
-(:func:`read_ground_truth`).
+:class:`LabelsRead`), ``records`` (the per-line rules, :class:`CaptureRules` and
+:class:`LabelRules`), ``capture`` (:func:`read_capture`) and ``ground_truth``
+(:func:`read_ground_truth`): the reference readers, a Python loop over the lines.
+
+``abkit report`` reads with the DuckDB readers, which give the same results (held to the
+reference by ``tests/io/test_duckdb_capture.py``): ``duckdb_capture``
+(:func:`~abkit.io.datacapture.duckdb_capture.read_capture_duckdb`) and ``duckdb_truth``
+(:func:`~abkit.io.datacapture.duckdb_truth.read_ground_truth_duckdb`) load the lines
+(``line_table``), decide the common ones in SQL (``duckdb_sql``) and the others with the
+same rules (``duckdb_run``), in bounded batches.
 """
 
 from .accounting import CAPTURE_CHECKS, LABEL_CHECKS, REASONS, Accounting, _Counter, _merge

@@ -12,14 +12,11 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
 from .accounting import _Counter, _merge
-from .decode import (
-    _csv_row, _decode, _example, _feature_column, _first_csv_field, _parse_line, _json_row,
-    _norm_id, _number, _Reject, _scalar,
-)
-from .discover import _TooLarge, _discover, _File, _lines, _no_gc
-from .paths import extract_path, parse_path
+from .decode import _example, _feature_column
+from .discover import _TooLarge, _lines, _no_gc, capture_files
+from .paths import parse_path
+from .records import CaptureRules
 from .results import CaptureRead
 
 
@@ -139,30 +136,8 @@ def read_capture(
                              f"{output_range!r}")
     else:
         lo, hi = -math.inf, math.inf
-    files = _discover(root, ("endpoint", "variant"), endpoint, "Data Capture")
-    if len(files) == 1 and files[0].names[1] == "":  # one file outside the layout
-        if variants is None or len(variants) != 1:
-            raise InputError(
-                f"{files[0].path} is not inside <endpoint>/<variant>/yyyy/mm/dd/hh/, so its "
-                "variant is unknown", "pass variants=[name] or give the capture tree")
-        files = [_File(files[0].path, (files[0].names[0], variants[0]), files[0].hour)]
-    found = sorted({f.names[1] for f in files})
-    if variants is not None:
-        missing = [v for v in variants if v not in found]
-        if missing:
-            from ...core.labels import closest_label
-
-            counts = {v: sum(1 for f in files if f.names[1] == v) for v in found}
-            match = closest_label(missing[0], [v for v in found if v not in variants])
-            raise InputError(
-                f"{root} has no variant folder {', '.join(map(repr, missing))}"
-                + (f"; did you mean {match!r}?" if match else "") + " (found: "
-                + (", ".join(f"{v!r} ({n:,} file{'s' if n != 1 else ''})"
-                             for v, n in counts.items()) or "none") + ")",
-                (f"write {match!r} in the spec (experiment.live / experiment.candidate)"
-                 if match else "check the variant names") +
-                "; the variants are the folders below the endpoint folder")
-        files = [f for f in files if f.names[1] in set(variants)]
+    files = capture_files(root, endpoint, variants)
+    rules = CaptureRules(feats, out_steps, lab_steps, output_field, lo, hi)
 
     counters: dict[str, _Counter] = {}
     # used-candidate columns
@@ -195,74 +170,11 @@ def read_capture(
                 for raw in _lines(f.path, lineno_hint=lambda: lineno):
                     lineno += 1
                     cnt.read += 1
-                    try:
-                        rec = _parse_line(raw)
-                        cd = rec.get("captureData")
-                        if not isinstance(cd, dict):
-                            raise _Reject("missing_field", "no captureData object")
-                        out = cd.get("endpointOutput")
-                        if not isinstance(out, dict):
-                            raise _Reject("missing_field", "no captureData.endpointOutput")
-                        meta = rec.get("eventMetadata")
-                        if not isinstance(meta, dict):
-                            raise _Reject("missing_field", "no eventMetadata object")
-                        ts = meta.get("inferenceTime")
-                        if ts is None:
-                            raise _Reject("missing_field", "no eventMetadata.inferenceTime")
-                        eid = meta.get("eventId")
-                        eid = (eid.strip() or None) if type(eid) is str else _norm_id(eid)
-                        iid = meta.get("inferenceId")
-                        iid = (iid.strip() or None) if type(iid) is str else _norm_id(iid)
-                        if eid is None and iid is None:
-                            raise _Reject("missing_id", "neither eventId nor inferenceId")
-                        bad_in = None
-                        if n_feat:  # an unreadable input keeps the record for its output
-                            try:
-                                inp = cd.get("endpointInput")
-                                if not isinstance(inp, dict):
-                                    raise _Reject("missing_field",
-                                                  "no captureData.endpointInput")
-                                kind, val = _decode(inp, "endpointInput")
-                                row = _csv_row(val, n_feat) if kind == "csv" else \
-                                    _json_row(val, feats)
-                            except _Reject as r:
-                                bad_in = r
-                                row = [None] * n_feat
-                        kind, val = _decode(out, "endpointOutput")
-                        lab: Any = math.nan
-                        if kind == "csv":
-                            v: Any = _first_csv_field(val)
-                            if v == "":
-                                raise _Reject("missing_output", "the CSV output is empty")
-                        else:
-                            if lab_steps is not None:
-                                try:
-                                    lab = extract_path(val, lab_steps)
-                                except KeyError:
-                                    lab = math.nan
-                                if isinstance(lab, (dict, list)) or lab is None:
-                                    lab = math.nan
-                            v = _scalar(val, out_steps, "output", output_field)
-                        try:
-                            y = float(v) if type(v) is str else _number(v)
-                        except (ValueError, TypeError):
-                            raise _Reject("non_numeric_output",
-                                          f"the output {str(v)[:40]!r} is not a number") from None
-                        if not math.isfinite(y):
-                            raise _Reject("non_finite_output", f"the output is {v!r}")
-                        if not lo <= y <= hi:
-                            raise _Reject("out_of_range_output",
-                                          f"the output {y:g} is outside [{lo:g}, {hi:g}]")
-                        if not isinstance(ts, str):
-                            raise _Reject("bad_timestamp",
-                                          f"inferenceTime {ts!r} is not an ISO 8601 string")
-                    except _Reject as r:
-                        cnt.reject(r.reason, _example(f.path, lineno, r.message))
+                    verdict, payload = rules.decide(raw)
+                    if verdict == "reject":
+                        cnt.reject(payload[0], _example(f.path, lineno, payload[1]))
                         continue
-                    except RecursionError:  # a payload nested too deeply for the checks
-                        cnt.reject("nested_too_deeply", _example(
-                            f.path, lineno, "the JSON is nested too deeply to read"))
-                        continue
+                    eid, iid, ts, y, lab, row, bad_in = payload
                     c_badin.append(None if bad_in is None else _example(
                         f.path, lineno, f"{bad_in.reason}: {bad_in.message}"))
                     c_file.append(fi)

@@ -209,3 +209,35 @@ def _lines(path: Path, lineno_hint=None):
         at = f" after line {lineno_hint()}" if lineno_hint is not None else ""
         raise InputError(f"cannot read {path}{at}: {e.strerror or e}",
                          "check the file's permissions and that it is complete") from None
+
+
+def capture_files(root: str | Path, endpoint: str | None,
+                  variants: Sequence[str] | None) -> list[_File]:
+    """The capture files below ``root`` (``<endpoint>/<variant>/yyyy/mm/dd/hh/``) of the
+    ``variants`` asked for, each with its names and hour; a missing variant folder is an
+    InputError naming the folders found and the closest one."""
+    files = _discover(root, ("endpoint", "variant"), endpoint, "Data Capture")
+    if len(files) == 1 and files[0].names[1] == "":  # one file outside the layout
+        if variants is None or len(variants) != 1:
+            raise InputError(
+                f"{files[0].path} is not inside <endpoint>/<variant>/yyyy/mm/dd/hh/, so its "
+                "variant is unknown", "pass variants=[name] or give the capture tree")
+        files = [_File(files[0].path, (files[0].names[0], variants[0]), files[0].hour)]
+    found = sorted({f.names[1] for f in files})
+    if variants is not None:
+        missing = [v for v in variants if v not in found]
+        if missing:
+            from ...core.labels import closest_label
+
+            counts = {v: sum(1 for f in files if f.names[1] == v) for v in found}
+            match = closest_label(missing[0], [v for v in found if v not in variants])
+            raise InputError(
+                f"{root} has no variant folder {', '.join(map(repr, missing))}"
+                + (f"; did you mean {match!r}?" if match else "") + " (found: "
+                + (", ".join(f"{v!r} ({n:,} file{'s' if n != 1 else ''})"
+                             for v, n in counts.items()) or "none") + ")",
+                (f"write {match!r} in the spec (experiment.live / experiment.candidate)"
+                 if match else "check the variant names") +
+                "; the variants are the folders below the endpoint folder")
+        files = [f for f in files if f.names[1] in set(variants)]
+    return files

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import math
 import time
 import zlib
 from pathlib import Path
@@ -13,38 +12,13 @@ import numpy as np
 import pandas as pd
 
 from .accounting import _Counter
-from .decode import (
-    _decode, _example, _first_csv_field, _parse_line, _norm_id, _number, _Reject, _scalar,
-)
+from .decode import _example
 from .discover import _TooLarge, _discover, _lines, _no_gc
 from .paths import parse_path
+from .records import _FALSE, _TRUE, LabelRules, _label_value  # noqa: F401 (re-exported)
 from .results import LabelsRead
 
 
-_TRUE = {"1", "1.0", "true", "yes"}
-_FALSE = {"0", "0.0", "false", "no"}
-
-
-def _label_value(v: Any, kind: str) -> float:
-    if kind == "binary":
-        if isinstance(v, bool):
-            return 1.0 if v else 0.0
-        if isinstance(v, (int, float)) and v in (0, 1):
-            return float(v)
-        if isinstance(v, str):
-            s = v.strip().strip('"').lower()
-            if s in _TRUE:
-                return 1.0
-            if s in _FALSE:
-                return 0.0
-        raise _Reject("bad_label", f"the label {str(v)[:40]!r} is not 0 or 1")
-    try:
-        y = _number(v)
-    except (ValueError, TypeError):
-        raise _Reject("bad_label", f"the label {str(v)[:40]!r} is not a number") from None
-    if not math.isfinite(y):
-        raise _Reject("bad_label", f"the label {v!r} is not finite")
-    return y
 
 
 def read_ground_truth(
@@ -80,6 +54,7 @@ def read_ground_truth(
         raise ValueError(f"label_kind must be 'binary' or 'numeric', got {label_kind!r}")
     steps = parse_path(label_field) if label_field is not None else None
     files = _discover(root, ("endpoint",), endpoint, "ground-truth")
+    rules = LabelRules(steps, label_field, label_kind)
     cnt = _Counter()
     warnings: list[str] = []
     g_file: list[int] = []
@@ -94,37 +69,16 @@ def read_ground_truth(
                 for raw in _lines(f.path, lineno_hint=lambda: lineno):
                     lineno += 1
                     cnt.read += 1
-                    try:
-                        rec = _parse_line(raw)
-                        gt = rec.get("groundTruthData")
-                        if not isinstance(gt, dict):
-                            raise _Reject("missing_field", "no groundTruthData object")
-                        meta = rec.get("eventMetadata")
-                        if not isinstance(meta, dict):
-                            raise _Reject("missing_field", "no eventMetadata object")
-                        eid = _norm_id(meta.get("eventId"))
-                        if eid is None:  # some pipelines key the label by inferenceId
-                            eid = _norm_id(meta.get("inferenceId"))
-                        if eid is None:
-                            raise _Reject("missing_id", "no eventMetadata.eventId or "
-                                          "eventMetadata.inferenceId")
-                        kind, val = _decode(gt, "groundTruthData")
-                        v = _first_csv_field(val) if kind == "csv" else \
-                            _scalar(val, steps, "label", label_field)
-                        y = _label_value(v, label_kind)
-                    except _Reject as r:
-                        cnt.reject(r.reason, _example(f.path, lineno, r.message))
+                    verdict, payload = rules.decide(raw)
+                    if verdict == "reject":
+                        cnt.reject(payload[0], _example(f.path, lineno, payload[1]))
                         continue
-                    except RecursionError:  # a payload nested too deeply for the checks
-                        cnt.reject("nested_too_deeply", _example(
-                            f.path, lineno, "the JSON is nested too deeply to read"))
-                        continue
-                    ts = meta.get("inferenceTime")
+                    eid, y, ts = payload
                     g_file.append(fi)
                     g_line.append(lineno)
                     g_id.append(eid)
                     g_lab.append(y)
-                    g_time.append(ts if isinstance(ts, str) else None)
+                    g_time.append(ts)
             except _TooLarge as e:
                 lineno = e.reject_rest(cnt, warnings, f.path, lineno)
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
