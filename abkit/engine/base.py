@@ -14,7 +14,8 @@ kind        plan                                         reduction
 ==========  ==========================================  ======================================
 ``ab``      :class:`abkit.engine.plan.Plan`              :class:`abkit.engine.plan.Reduced`
 ``rollout`` :class:`abkit.engine.rollout_reduce.RolloutPlan`  :class:`~abkit.engine.rollout_reduce.Reduction`
-``rows``    :class:`abkit.engine.rows.RowsPlan`          :class:`abkit.engine.rows.Rows`
+``rows``    :class:`abkit.engine.rows.RowsPlan`          :class:`abkit.engine.rows.TimeCells`
+``pairs``   :class:`abkit.engine.pairs.PairsPlan`        :class:`abkit.engine.pairs.PairsReduction`
 ==========  ==========================================  ======================================
 
 Rows are classified by the one classifier (:class:`abkit.engine.rules.RowRules`), which
@@ -25,15 +26,16 @@ each engine compiles (pandas: :mod:`abkit.engine.classify`, SQL:
 ==========  ==========================================================================
 engine      sources
 ==========  ==========================================================================
-``duckdb``  log files (the default), a pandas DataFrame when asked
-``pandas``  a pandas DataFrame (its default)
+``duckdb``  log files and in-memory sources (the default): pandas, Arrow, polars, DuckDB
+            relations, :func:`abkit.sql` queries (:mod:`abkit.engine.duckdb_frames`)
+``pandas``  a pandas DataFrame, when asked
 ``spark``   a pyspark DataFrame (always), files or a pandas DataFrame when asked
             (``pip install "abkit[spark]"``; :mod:`abkit.engine.spark_engine`)
 ==========  ==========================================================================
 
-A new engine subclasses :class:`Engine`, implements the three ``reduce_*`` methods, and
-adds one line to :data:`ENGINES`; ``tests/engine/test_conformance.py`` then runs every plan
-of every strategy on it and requires the same reductions as DuckDB.
+A new engine subclasses :class:`Engine`, implements the four ``reduce_*`` methods, and
+adds one line to :data:`ENGINES`; ``tests/engine/test_conformance*.py`` then run every plan
+of every strategy on it and require the same reductions as DuckDB.
 """
 
 from __future__ import annotations
