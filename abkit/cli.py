@@ -32,7 +32,8 @@ Exit codes:
 
 
 def _keep_in_meta(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """--engine and --spark-master are kept in the context for :func:`_run_analysis`."""
+    """--engine, --spark-master and the like are kept in the context for
+    :func:`_run_analysis`."""
     ctx.meta[f"abkit.{param.name}"] = value
     return value
 
@@ -81,6 +82,10 @@ def _common_options(f: Callable) -> Callable:
                      expose_value=False, callback=_keep_in_meta,
                      help="Decimal mark of CSV numbers (',' reads 1,5 as 1.5; needs another "
                           "--delimiter)."),
+        click.option("--progress/--no-progress", "progress", default=None, expose_value=False,
+                     callback=_keep_in_meta,
+                     help="Show the progress of scans longer than 2 s on stderr (default: "
+                          "when stderr is a terminal, or $ABKIT_PROGRESS=1 / 0)."),
         click.option("--spark-master", default=None, metavar="URL", expose_value=False,
                      callback=_keep_in_meta,
                      help="The Spark master with --engine spark (default: local[*], or "
@@ -107,14 +112,18 @@ def _run_analysis(logs, spec, variant_col, unit_col, control, fail_on_rejected,
         from .engine.spark_logs import set_master
 
         set_master(master)
-    return analyze(
-        list(logs), spec, variant_column=variant_col, unit_column=unit_col, control=control,
-        on_rejected="fail" if fail_on_rejected else None, engine=engine,
-        memory_limit=meta.get("abkit.memory_limit"), delimiter=meta.get("abkit.delimiter"),
-        decimal=meta.get("abkit.decimal"),
-        deterministic=deterministic, split=parse_split(split) if split else None,
-        endpoint_config=endpoint_config,
-    )
+    from .engine.progress import progress_setting
+
+    with progress_setting(meta.get("abkit.progress")):
+        return analyze(
+            list(logs), spec, variant_column=variant_col, unit_column=unit_col,
+            control=control,
+            on_rejected="fail" if fail_on_rejected else None, engine=engine,
+            memory_limit=meta.get("abkit.memory_limit"), delimiter=meta.get("abkit.delimiter"),
+            decimal=meta.get("abkit.decimal"),
+            deterministic=deterministic, split=parse_split(split) if split else None,
+            endpoint_config=endpoint_config,
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,9 +2,12 @@
 
 DuckDB knows how far a running query is (``query_progress()``, callable from another
 thread); :func:`progress` polls it while a query runs and, once the query has taken longer
-than :data:`AFTER` seconds, keeps one line on stderr up to date. Results go to stdout, so the
-line never mixes with a JSON report. It is on when stderr is a terminal, or when
-``ABKIT_PROGRESS=1``; ``ABKIT_PROGRESS=0`` turns it off.
+than :data:`AFTER` seconds, keeps one line on stderr up to date. Anything with a
+``query_progress()`` in percent can stand in for the connection: :class:`PassesProgress`
+(passes on several connections), :class:`SparkProgress` (the tasks of Spark's running
+stages) and :class:`StepProgress` (steps such as capture files read). Results go to stdout,
+so the line never mixes with a JSON report. It is on when stderr is a terminal, or when
+``ABKIT_PROGRESS=1``; ``ABKIT_PROGRESS=0`` and ``abkit report --no-progress`` turn it off.
 """
 
 from __future__ import annotations
@@ -16,14 +19,33 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, TextIO
 
-__all__ = ["AFTER", "PassesProgress", "progress", "progress_enabled"]
+__all__ = ["AFTER", "PassesProgress", "SparkProgress", "StepProgress", "progress",
+           "progress_enabled", "progress_setting"]
 
 #: seconds a query runs before its progress is shown
 AFTER = 2.0
 _EVERY = 0.5
 
 
+#: set by :func:`progress_setting` (``abkit report --progress / --no-progress``)
+_SETTING: list[bool | None] = [None]
+
+
+@contextmanager
+def progress_setting(on: bool | None) -> Iterator[None]:
+    """Force progress on or off inside the block (None: the environment and the terminal
+    decide, as outside it)."""
+    before = _SETTING[0]
+    _SETTING[0] = on if on is not None else before
+    try:
+        yield
+    finally:
+        _SETTING[0] = before
+
+
 def progress_enabled(stream: TextIO | None = None) -> bool:
+    if _SETTING[0] is not None:
+        return _SETTING[0]
     flag = os.environ.get("ABKIT_PROGRESS", "").strip().lower()
     if flag in ("1", "true", "yes", "on"):
         return True
@@ -35,9 +57,12 @@ def progress_enabled(stream: TextIO | None = None) -> bool:
 
 @contextmanager
 def progress(con: Any, label: str, *, stream: TextIO | None = None,
-             after: float = AFTER) -> Iterator[None]:
-    """Show ``con``'s query progress on ``stream`` (stderr) while the block runs."""
+             after: float | None = None) -> Iterator[None]:
+    """Show ``con``'s query progress on ``stream`` (stderr) while the block runs, from
+    ``after`` seconds on (default :data:`AFTER`, or ``$ABKIT_PROGRESS_AFTER`` for tests)."""
     stream = stream or sys.stderr
+    if after is None:
+        after = float(os.environ.get("ABKIT_PROGRESS_AFTER", "") or AFTER)
     if not progress_enabled(stream):
         yield
         return
@@ -98,3 +123,34 @@ class PassesProgress:
             except Exception:  # idle, closed, or the API refused: counts as nothing
                 pass
         return min(100.0, (100.0 * self.done + running) / self.k)
+
+
+class StepProgress:
+    """Progress counted in steps (files read, ...): :meth:`advance` after each one."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(int(total), 1)
+        self.done = 0
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+
+    def query_progress(self) -> float:
+        return min(100.0, 100.0 * self.done / self.total)
+
+
+class SparkProgress:
+    """The tasks of the running Spark stages, as one query's progress (-1, not shown, while
+    no stage runs)."""
+
+    def __init__(self, spark_context: Any) -> None:
+        self.tracker = spark_context.statusTracker()
+
+    def query_progress(self) -> float:
+        total = done = 0
+        for stage in self.tracker.getActiveStageIds():
+            info = self.tracker.getStageInfo(stage)
+            if info is not None:
+                total += int(info.numTasks)
+                done += int(info.numCompletedTasks)
+        return 100.0 * done / total if total else -1.0

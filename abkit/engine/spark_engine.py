@@ -128,6 +128,15 @@ class SparkEngine(Engine):
     def sample(self, source: Any, n: int = 10000) -> Any:
         return _logs(source).sample(n)
 
+    def reduce(self, source: Any, plan: Any) -> Any:
+        """:meth:`Engine.reduce`, with the running stages' tasks as progress on stderr."""
+        from .progress import SparkProgress, progress
+        from .spark_logs import session
+
+        tasks = SparkProgress(session().sparkContext)
+        with progress(tasks, getattr(source, "label", "Spark DataFrame")):
+            return super().reduce(source, plan)
+
     def reduce_ab(self, source: Any, plan: Any) -> Any:
         return reduce_ab(_logs(source), plan)
 

@@ -63,15 +63,6 @@ def _pyspark():
                          'pip install "abkit[spark]"') from None
 
 
-def _tty() -> bool:
-    import sys
-
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def session():
     """The active Spark session, or a new one on :func:`master`."""
     _pyspark()
@@ -83,7 +74,8 @@ def session():
     spark = (SparkSession.builder.master(master()).appName("abkit")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-             .config("spark.ui.showConsoleProgress", str(_tty()).lower())
+             # abkit shows the stages' progress itself (engine/progress.py SparkProgress)
+             .config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark

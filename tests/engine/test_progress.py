@@ -40,3 +40,64 @@ def test_a_long_query_shows_its_progress_and_a_short_one_does_not(monkeypatch):
     with progress(con, "small", stream=quiet):
         con.execute("SELECT 1").fetchall()
     assert quiet.getvalue() == ""
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``abkit args`` in a child whose stderr is a pseudo-terminal: (exit code, what the
+    terminal showed)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "abkit", *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=child, env={**os.environ, **env})
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    return proc.wait(timeout=120), shown.decode("utf-8", "replace")
+
+
+CAPTURE = ["report", "data/shadow/datacapture/churn-endpoint", "--spec",
+           "data/shadow/shadow.toml", "--format", "json"]
+
+
+def test_capture_files_read_show_progress_on_a_terminal():
+    env = {"ABKIT_PROGRESS_AFTER": "0", "ABKIT_PROGRESS": ""}
+    code, shown = _on_a_terminal(CAPTURE, env)
+    assert code == 0, shown
+    assert "abkit: reducing " in shown and "capture files ..." in shown
+    assert "done in" in shown
+    code, quiet = _on_a_terminal([*CAPTURE, "--no-progress"], env)
+    assert code == 0 and "abkit: reducing" not in quiet, quiet
+
+
+def test_no_progress_when_stderr_is_not_a_terminal():
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "abkit", *CAPTURE], capture_output=True,
+                       text=True, env={**os.environ, "ABKIT_PROGRESS_AFTER": "0",
+                                       "ABKIT_PROGRESS": ""}, timeout=120)
+    assert r.returncode == 0 and "abkit: reducing" not in r.stderr
+
+
+def test_a_forced_setting_wins_over_the_terminal():
+    from abkit.engine.progress import progress_setting
+
+    with progress_setting(False):
+        assert not progress_enabled(_Tty())
+    with progress_setting(True):
+        assert progress_enabled(io.StringIO())
+    with progress_setting(None):
+        assert progress_enabled(_Tty())

@@ -80,6 +80,23 @@ def _write(frame: pd.DataFrame, fmt: str, path: Path) -> Path:
     return path
 
 
+def test_spark_stages_show_progress(spark, monkeypatch, capsys):
+    """The running stages' tasks (SparkProgress), polled while a reduction runs."""
+    from abkit.engine import progress as prog
+
+    monkeypatch.setattr(prog, "_EVERY", 0.01)
+    monkeypatch.setenv("ABKIT_PROGRESS_AFTER", "0")
+    log, spec_path = SAMPLES["ab_example"]
+    plan, _ = _plan(spec_path, ROOT / log)
+    with prog.progress_setting(True):
+        LogInput(str(ROOT / log), engine="spark").reduce(plan)
+    err = capsys.readouterr().err
+    assert f"abkit: reducing {ROOT / log} ..." in err and "%" in err and "done in" in err
+    with prog.progress_setting(False):
+        LogInput(str(ROOT / log), engine="spark").reduce(plan)
+    assert "abkit: reducing" not in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------- files read by Spark
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_spark_reads_each_sample_file_like_duckdb(name, spark):

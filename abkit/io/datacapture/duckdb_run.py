@@ -85,32 +85,45 @@ def decide_files(paths: list[Path], sql: str, decide: Callable[[bytes | None], V
 
     ``group`` gives each file a small integer (its variant) that the SQL sees as ``v``.
     """
+    from ...engine.progress import StepProgress, progress
+
     groups = np.asarray(group if group is not None else [0] * len(paths), dtype=np.int64)
     out = Decided(read=[0] * len(paths))
     con = duckdb.connect()
+    files_read = StepProgress(len(paths))
+    where = f"{len(paths):,} capture file{'s' if len(paths) != 1 else ''}"
     try:
-        pending: list[tuple[int, FileLines]] = []
-        size = 0
-        for fi, path in enumerate(paths):
-            fl = read_file_lines(path)
-            if fl is None:  # oversized line, gzip damage or bomb, unreadable: reference loop
-                n, events = python_file(path, decide, out.warnings)
-                out.read[fi] = n
-                for ln, kind, payload in events:
-                    if kind == "ok":
-                        out.slow_ok.append((fi, ln, payload))
-                    else:
-                        out.rejects.append((fi, ln, payload[0], payload[1]))
-                continue
-            out.read[fi] = len(fl)
-            pending.append((fi, fl))
-            size += len(fl.data)
-            if size >= BATCH_BYTES:
-                _batch(con, sql, pending, groups, decide, out)
-                pending, size = [], 0
-        _batch(con, sql, pending, groups, decide, out)
+        with progress(files_read, where):
+            _decide_all(con, sql, paths, groups, decide, out, files_read)
     finally:
         con.close()
     out.rejects.sort(key=lambda x: (x[0], x[1]))
     out.slow_ok.sort(key=lambda x: (x[0], x[1]))
     return out
+
+
+def _decide_all(con, sql: str, paths: list[Path], groups: np.ndarray,
+                decide: Callable[[bytes | None], Verdict], out: Decided, files_read) -> None:
+    """The files in order, the SQL on batches of about :data:`BATCH_BYTES` of lines."""
+    pending: list[tuple[int, FileLines]] = []
+    size = 0
+    for fi, path in enumerate(paths):
+        fl = read_file_lines(path)
+        if fl is None:  # oversized line, gzip damage or bomb, unreadable: reference loop
+            n, events = python_file(path, decide, out.warnings)
+            out.read[fi] = n
+            for ln, kind, payload in events:
+                if kind == "ok":
+                    out.slow_ok.append((fi, ln, payload))
+                else:
+                    out.rejects.append((fi, ln, payload[0], payload[1]))
+            files_read.advance()
+            continue
+        files_read.advance()
+        out.read[fi] = len(fl)
+        pending.append((fi, fl))
+        size += len(fl.data)
+        if size >= BATCH_BYTES:
+            _batch(con, sql, pending, groups, decide, out)
+            pending, size = [], 0
+    _batch(con, sql, pending, groups, decide, out)
