@@ -113,3 +113,18 @@ def test_no_import_runs_up_a_layer():
 def test_module_size(path: Path):
     n = len(path.read_text().splitlines())
     assert n <= MAX_LINES, f"{path.relative_to(PKG)} has {n} lines (limit about 400)"
+
+
+def test_the_tests_mirror_the_package():
+    """Each test folder is named after the abkit package it tests; the tests at the top
+    are those of top-level modules or of the whole (goldens, architecture, notebooks ...)."""
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+    packages = {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()}
+    assert folders - {"golden"} <= packages, folders - packages - {"golden"}
+    for sub in folders - {"golden"}:
+        assert list((tests / sub).glob("test_*.py")), f"tests/{sub} holds no test"
+    cross = {"architecture", "golden", "hardening", "notebooks", "recipes", "security"}
+    modules = {p.stem for p in PKG.glob("*.py")} | {"init"}  # init_spec.py: test_init.py
+    top = {p.stem.removeprefix("test_") for p in tests.glob("test_*.py")}
+    assert top - cross <= modules, top - cross - modules

@@ -238,7 +238,7 @@ def _load(rel: str):
 
 #: the tests that read captures in this process (the others run a child process or read none)
 _RERUN = {
-    "test_datacapture.py": None,
+    "io/test_datacapture.py": None,
     "io/test_capture_hostile.py": {"test_deep_json_line_is_rejected_with_a_reason",
                                    "test_deep_json_inside_a_payload_is_rejected",
                                    "test_deep_json_in_ground_truth",

@@ -120,7 +120,7 @@ def read_capture(
     Speed: one JSON decode per line in Python, then vectorised timestamp parsing,
     duplicate detection and feature conversion. Measured (CSV inputs with 4 features, CSV
     outputs, 2-CPU machine): about 1.3-1.4 s of CPU per 100k records with features, 0.65 s
-    without; 10^6 records in about 14 s (``tests/test_datacapture.py::test_speed_200k``
+    without; 10^6 records in about 14 s (``tests/io/test_datacapture.py::test_speed_200k``
     prints the time on each run).
     """
     t0 = time.perf_counter()

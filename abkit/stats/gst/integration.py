@@ -21,7 +21,7 @@ before (100 equally spaced looks: about 0.1 s in all). The grid covers ``[-8, mi
 on the z-scale (under H0 the mass outside is below ``1e-15``). These tuning constants are
 module-level (``_Q``, ``_H_MAX``, ``_BAND``, ``_Z_LOW``, ``_Z_HIGH``); with them the
 boundaries agree with rpact's published values to ``1e-6`` and the total alpha is within
-``2e-7`` of its target for up to 100 looks (``tests/test_gst.py``: rpact, a grid twice as
+``2e-7`` of its target for up to 100 looks (``tests/stats/test_gst.py``: rpact, a grid twice as
 fine, scipy's multivariate normal CDF, and 200,000-run simulations).
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 from scipy import optimize, special
 from scipy.interpolate import CubicSpline
 
-# grid tuning (see the module docstring); chosen by the convergence checks in tests/test_gst.py
+# grid tuning (see the module docstring); chosen by the convergence checks in tests/stats/test_gst.py
 _Z_LOW = -8.0  # lower end of the grid (z-scale, relative to the drift); P(Z < -8) = 6e-16
 _Z_HIGH = 9.0  # upper cap of the grid; P(Z > 9) = 1e-19
 _Z_TAIL = 8.0  # boundaries above this are computed ignoring earlier looks (alpha < 1e-15)

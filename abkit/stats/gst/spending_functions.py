@@ -13,7 +13,7 @@ based on the type I error spending rate function", Biometrika 74(1), 1987):
   alpha``. Checked against gsDesign's ``sfLDOF`` documentation (``f(t; alpha) = 2 - 2 Phi(
   Phi^{-1}(1 - alpha/2) / t^{rho/2})``, ``rho = 1``, where ``alpha`` is gsDesign's one-sided
   level, default 0.025) and rpact's ``typeOfDesign = "asOF"`` with ``sided = 1``
-  (``tests/test_gst.py`` reproduces rpact's one-sided ``alphaSpent`` values). Using
+  (``tests/stats/test_gst.py`` reproduces rpact's one-sided ``alphaSpent`` values). Using
   ``z_{1 - alpha}`` instead would give ``alpha(1) = 2 alpha``, the classic pitfall.
 * ``"pocock"`` (Lan & DeMets 1983, Pocock type)::
 

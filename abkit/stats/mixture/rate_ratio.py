@@ -62,7 +62,7 @@ Default ``tau = log(1.5)`` (:data:`DEFAULT_TAU`, about 0.405), Johari et al.'s (
 rule of matching the mixing scale to the effect one wants to catch (as
 :func:`abkit.stats.sequential.tau_for_effect` does): a 1.5x rise of the error rate. In
 simulations of a 1 % error rate rising 1.5x at a 5 % and a 10 % canary share (Poisson
-errors, 400 runs, seed 1, grid step 0.004; ``tests/test_mixture.py`` re-checks a smaller
+errors, 400 runs, seed 1, grid step 0.004; ``tests/stats/test_mixture.py`` re-checks a smaller
 version) the mean number of buckets to detection at ``alpha = 0.05`` was, for ``tau`` in
 0.15 / 0.25 / 0.405 / 0.7, one-sided: 27.1 / 22.6 / 21.1 / 21.6 (10 % share, 2,000
 requests per bucket) and 10.8 / 9.2 / 8.8 / 9.0 (5 %, 10,000 requests); the optimum is

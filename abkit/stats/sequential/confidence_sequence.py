@@ -4,7 +4,7 @@
 "Asymptotic" means: the coverage guarantee holds in the limit of many observations (the
 boundary is compared with that of an exact Gaussian CS whose ratio tends to 1). With rare
 events (an error rate of 1 % at a 10 % canary share) the first looks carry few events; the
-simulations in ``tests/test_sequential.py`` and ``bench/SEQUENTIAL.md`` measure the
+simulations in ``tests/stats/test_sequential.py`` and ``bench/SEQUENTIAL.md`` measure the
 false-rejection rate at such sizes.
 """
 

@@ -17,7 +17,7 @@ larger of the two variances. At a 50/50 split the two are identical; otherwise t
 variance is never smaller, so the asymptotic guarantee is kept, and it is larger only when
 the arm with the smaller share has the smaller second moment (so the power to detect a
 treatment that *increases* a metric's spread at a small canary share is unchanged).
-With it, the same simulations give 0.5-1.2 % and 4 % (``tests/test_sequential.py``,
+With it, the same simulations give 0.5-1.2 % and 4 % (``tests/stats/test_sequential.py``,
 ``bench/SEQUENTIAL.md``). ``variance="sample"`` gives the paper's plain plug-in.
 """
 

@@ -52,7 +52,7 @@ def test_bad_option_values_are_exit_2(semicolons, capsys):
 
 
 def test_memory_limit_reaches_duckdb(tmp_path):
-    data = Path(__file__).resolve().parents[1] / "data"
+    data = Path(__file__).resolve().parents[2] / "data"
     rep = abkit.analyze(data / "ab_example.csv", data / "ab_example.toml",
                         memory_limit="512MB")
     assert rep.decision == "go"

@@ -19,7 +19,7 @@ from abkit.spec import parse_spec
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 DATA = ROOT / "data"
 

@@ -33,7 +33,7 @@ from abkit.datasets_capture import (
     write_shadow_capture,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "shadow"
 ENDPOINTS = ("churn-endpoint", "churn-endpoint-same")
 LIVE, SHADOW = "variant-live", "variant-shadow"

@@ -23,7 +23,7 @@ from abkit.core.outputs import (atomic_path, check_output, expand_inputs, same_f
 from abkit.datasets import make_ab_log, write_log
 from abkit.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_TEXT = (ROOT / "data" / "ab_example.toml").read_text()
 SHADOW = ROOT / "data" / "shadow"
 

@@ -16,7 +16,7 @@ from abkit.datasets import write_log
 from abkit.datasets_capture import write_shadow_capture
 from abkit.errors import InputError, SpecError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHADOW = ROOT / "data" / "shadow"
 MANIFEST = json.loads((SHADOW / "manifest.json").read_text())
 
