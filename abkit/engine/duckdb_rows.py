@@ -1,17 +1,16 @@
 """The DuckDB compilation of a :class:`~abkit.engine.rows.RowsPlan`: out of core, no row
 comes back to Python.
 
-One scan of the files classifies every row into a temporary table (reason, variant, time and
-the value columns; DuckDB spills it to disk past its memory limit). From that table: the
-reason counts (with the lines the reader rejected), the per-(second, variant) cells, and one
-small query per refinement round for the per-(time, variant) cells of the seconds the plan
-asks for (:func:`abkit.engine.rows.refine_cells`). When deterministic (the default) every
-query runs on one thread, so the sums are accumulated in table order, run after run.
+One scan of the files classifies every row and gives the reason counts (with the lines the
+reader rejected) and the per-(second, variant) cells; each refinement round rescans the files
+for the per-(time, variant) cells of the seconds the plan asks for
+(:func:`abkit.engine.rows.refine_cells`). Nothing is stored (a table of the classified rows
+spilled at 100M rows and pushed memory past 2 GB); the rounds are few (2-4). When
+deterministic (the default) every query runs on one thread, so the sums are accumulated in
+file order, run after run.
 """
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 
@@ -19,9 +18,6 @@ from .duckdb_engine import DuckDBLogs
 from .rows import CellTable, RowsPlan, TimeCells, cells_from_frame, refine_cells
 
 __all__ = ["reduce_rows"]
-
-_TABLES = itertools.count()
-
 
 def _cell_sql(table: str, xs: list[str], fine: bool, where: str = "",
               reasons: bool = False) -> str:
@@ -41,31 +37,25 @@ def _cell_sql(table: str, xs: list[str], fine: bool, where: str = "",
             f"WHERE _r IS NULL{where} GROUP BY {by}")
 
 
+def _rows_sql(classified: str, cols: list[str]) -> str:
+    """The classified rows as the cell queries read them: reason, label (kept for used and
+    unknown-label rows only), time and the value columns."""
+    return (f"(SELECT _r, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END AS _v, "
+            f"_t{''.join(', ' + x for x in cols)} FROM {classified})")
+
+
 def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
     rules = plan.rules
     classified, xs = logs.classified(rules, store_rejects=True)
+    again, _ = logs.classified(rules, store_rejects=False)  # rescans store no rejects
     cols = [xs[c] for c in rules.columns]
-    table = f"_abkit_rows_{next(_TABLES)}"
     one_thread = getattr(logs, "deterministic", True)
     before = logs.con.execute("SELECT current_setting('threads')").fetchone()[0]
-    # the classified rows are stored on every thread, in input order (no sum is taken, so
-    # the table is the same whatever the schedule; a text reader that stores its rejected
-    # lines runs on one thread, as the A/B reduction's); the cells' sums then run on one
-    # thread, in table order: byte-identical results run after run
-    text = logs.source.format in ("csv", "tsv", "jsonl")
     try:
-        if one_thread and text:
-            logs.con.execute("SET threads = 1")
-        logs.con.execute("SET preserve_insertion_order = true")
-        logs.run(
-            f"CREATE TEMP TABLE {table} AS SELECT _r, CASE WHEN _r IS NULL OR "
-            "_r = 'unknown_variant|' THEN _v END AS _v, _t"
-            f"{''.join(', ' + x for x in cols)} FROM {classified}")
-        logs.con.execute("SET preserve_insertion_order = false")
         if one_thread:
             logs.con.execute("SET threads = 1")
-        # one query: the rejected rows by reason (and unknown label), the used ones by cell
-        out = logs.run(_cell_sql(table, cols, False, reasons=True)).df()
+        # one scan: the rejected rows by reason (and unknown label), the used ones by cell
+        out = logs.run(_cell_sql(_rows_sql(classified, cols), cols, False, reasons=True)).df()
         rej = out["_r"].notna().to_numpy()
         reasons = [(r, v, int(n)) for r, v, n in zip(out["_r"][rej], out["v"][rej],
                                                      out["rows"][rej])]
@@ -77,15 +67,13 @@ def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
         def fetch(keys: np.ndarray) -> CellTable:
             # the seconds as a list parameter (registering a frame would need the
             # connection free of any unfinished result)
-            sql = _cell_sql(table, cols, True,
+            sql = _cell_sql(_rows_sql(again, cols), cols, True,
                             " AND floor(_t) IN (SELECT unnest(?::DOUBLE[]))")
             return cells_from_frame(logs.run(sql, [[float(k) for k in keys]]).df(),
                                     rules.columns, True)
 
         cells = refine_cells(coarse, plan, fetch)
     finally:
-        logs.con.execute(f"DROP TABLE IF EXISTS {table}")
-        logs.con.execute("SET preserve_insertion_order = false")
         logs.con.execute(f"SET threads = {int(before)}")
     rows = TimeCells(used + sum(rejected.values()), used, rejected, rcols, unknown, examples,
                      cells)
