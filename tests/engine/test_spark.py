@@ -26,7 +26,6 @@ pytest.importorskip("pyspark", reason='pyspark is not installed (pip install -e 
 import abkit  # noqa: E402
 from abkit.cli import main  # noqa: E402
 from abkit.engine.duckdb_classify import classified_sql  # noqa: E402
-from abkit.engine.duckdb_engine import DuckDBLogs  # noqa: E402
 from abkit.engine.input import LogInput  # noqa: E402
 from abkit.engine.rules import RowRules  # noqa: E402
 from abkit.engine.timestamps import TimeRules  # noqa: E402
@@ -196,7 +195,9 @@ def _classify_both(frame: pd.DataFrame, rules: RowRules):
     from abkit.engine.spark_classify import classified
     from abkit.engine.spark_logs import SparkLogs, utc
 
-    logs = DuckDBLogs.from_frame(frame)
+    from abkit.engine.duckdb_frames import open_frame
+
+    logs = open_frame(frame, deterministic=True)
     sql, xs = classified_sql(logs, rules, store_rejects=False)
     duck = logs.con.execute(f"SELECT _r, {xs['x']}, _t FROM {sql}").fetchall()
     slogs = SparkLogs.from_pandas(frame)
