@@ -258,6 +258,16 @@ def read_capture(
         per_col = list(zip(*rows)) if rows else [()] * n_feat
         for name, values in zip(feats, per_col):
             cols[name] = _feature_column(values)
+    return capture_result(cols, counters, var_names, ep_names, feats, output_field,
+                          output_range, files, t0, warnings)
+
+
+def capture_result(cols: dict[str, Any], counters: dict, var_names: list[str],
+                   ep_names: list[str], feats: tuple[str, ...], output_field: str | None,
+                   output_range: tuple[float, float] | None, files: list, t0: float,
+                   warnings: Sequence[str]) -> CaptureRead:
+    """The :class:`CaptureRead` of the used records' columns ``cols`` and the per-variant
+    counters (both capture readers end here; the accounting is checked against the frame)."""
     frame = pd.DataFrame(cols)
     by_variant = {v: counters[v].freeze() for v in var_names}
     acc = _merge(by_variant.values())
@@ -267,7 +277,8 @@ def read_capture(
         frame=frame, accounting=acc, by_variant=by_variant,
         endpoint=ep_names[0] if len(ep_names) == 1 and ep_names[0] else None,
         features=feats, output_field=output_field,
-        output_range=(lo, hi) if output_range is not None else None,
+        output_range=(float(output_range[0]), float(output_range[1]))
+        if output_range is not None else None,
         files=tuple(f.path for f in files), seconds=time.perf_counter() - t0,
         warnings=tuple(warnings),
     )

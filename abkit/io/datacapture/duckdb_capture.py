@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .accounting import _Counter, _merge
-from .capture import _dedupe_events, read_capture
+from .accounting import _Counter
+from .capture import _dedupe_events, capture_result, read_capture
 from .decode import _example, _feature_column
 from .discover import capture_files
 from .duckdb_run import decide_files
@@ -237,16 +237,5 @@ def read_capture_duckdb(
         cols["output_label"] = _feature_column(c.lab[idx].tolist())
     for k, name in enumerate(feats):
         cols[name] = c.feature(k, idx)
-    frame = pd.DataFrame(cols)
-    by_variant = {v: counters[v].freeze() for v in var_names}
-    acc = _merge(by_variant.values())
-    if acc.records_used != len(frame):  # pragma: no cover - an accounting bug
-        raise AssertionError("capture accounting and frame disagree")
-    return CaptureRead(
-        frame=frame, accounting=acc, by_variant=by_variant,
-        endpoint=ep_names[0] if len(ep_names) == 1 and ep_names[0] else None,
-        features=feats, output_field=output_field,
-        output_range=(lo, hi) if output_range is not None else None,
-        files=tuple(f.path for f in files), seconds=time.perf_counter() - t0,
-        warnings=tuple(dec.warnings),
-    )
+    return capture_result(cols, counters, var_names, ep_names, feats, output_field,
+                          output_range, files, t0, dec.warnings)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from .accounting import _Counter
@@ -20,7 +19,7 @@ from .decode import _example
 from .discover import _discover
 from .duckdb_run import decide_files
 from .duckdb_sql import json_path, label_sql
-from .ground_truth import read_ground_truth
+from .ground_truth import labels_result, read_ground_truth
 from .paths import parse_path
 from .records import LabelRules
 from .results import LabelsRead
@@ -81,47 +80,5 @@ def read_ground_truth_duckdb(
         cnt.reject(reason, _example(files[fi].path, ln, msg))
     g_file, g_line, g_id, g_lab, g_time = _columns(dec)
 
-    n = len(g_id)
-    df = pd.DataFrame({"event_id": pd.array(g_id, dtype=object),
-                       "label": np.asarray(g_lab, dtype=float),
-                       "_f": g_file, "line": g_line})
-    keep = np.ones(n, dtype=bool)
-    if n:
-        nuniq = df.groupby("event_id", sort=False)["label"].transform("nunique").to_numpy()
-        conflict = nuniq > 1
-        repeat = df.duplicated("event_id", keep="first").to_numpy() & ~conflict
-        conf = np.flatnonzero(conflict)
-        if conf.size:
-            i = int(conf[0])
-            labels = sorted({float(g_lab[j]) for j in conf.tolist() if g_id[j] == g_id[i]})
-            cnt.reject("conflicting_label", _example(
-                files[g_file[i]].path, int(g_line[i]),
-                f"eventId {g_id[i]!r} has different labels {labels}"), n=int(conf.size))
-        rep = np.flatnonzero(repeat)
-        if rep.size:
-            i = int(rep[0])
-            j = int(np.flatnonzero(g_id == g_id[i])[0])
-            cnt.reject("duplicate_label", _example(
-                files[g_file[i]].path, int(g_line[i]),
-                f"eventId {g_id[i]!r} already labelled {g_lab[j]:g} at "
-                f"{files[g_file[j]].path}:{g_line[j]}"), n=int(rep.size))
-        keep = ~conflict & ~repeat
-    cnt.used = int(keep.sum())
-    hours = [f.hour for f in files]
-    t_meta = pd.to_datetime(pd.Series(g_time, dtype=object), utc=True, format="ISO8601",
-                            errors="coerce")
-    t_path = pd.Series([hours[i] for i in g_file.tolist()], dtype="datetime64[us, UTC]")
-    label_time = t_meta.where(t_meta.notna(), t_path)
-    frame = pd.DataFrame({
-        "event_id": df["event_id"][keep].reset_index(drop=True),
-        "label": df["label"][keep].reset_index(drop=True),
-        "label_time": label_time[keep].reset_index(drop=True),
-        "file": pd.Categorical.from_codes(g_file[keep],
-                                          categories=[str(f.path) for f in files]),
-        "line": df["line"][keep].reset_index(drop=True),
-    })
-    eps = sorted({f.names[0] for f in files})
-    return LabelsRead(frame=frame, accounting=cnt.freeze(),
-                      endpoint=eps[0] if len(eps) == 1 and eps[0] else None,
-                      label_kind=label_kind, files=tuple(f.path for f in files),
-                      seconds=time.perf_counter() - t0, warnings=tuple(dec.warnings))
+    return labels_result(cnt, files, g_file, g_line, g_id, g_lab, g_time, label_kind, t0,
+                         dec.warnings)

@@ -6,7 +6,7 @@ import gzip
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,11 +89,23 @@ def read_ground_truth(
                 cnt.reject("unparseable_line", _example(f.path, lineno, msg))
                 warnings.append(f"{f.path}: {msg}")
 
-    n = len(g_id)
-    df = pd.DataFrame({"event_id": pd.array(g_id, dtype=object),
-                       "label": np.asarray(g_lab, dtype=float),
-                       "_f": np.asarray(g_file, dtype=np.int64),
-                       "line": np.asarray(g_line, dtype=np.int64)})
+    return labels_result(cnt, files, g_file, g_line, g_id, g_lab, g_time, label_kind, t0,
+                         warnings)
+
+
+def labels_result(cnt: _Counter, files: list, g_file, g_line, g_id, g_lab, g_time,
+                  label_kind: str, t0: float, warnings: Sequence[str]) -> LabelsRead:
+    """The :class:`LabelsRead` of the label records that passed the per-line checks (their
+    file index, line, id, label and inferenceTime text): ids with different labels are all
+    rejected (``conflicting_label``), repeats of one label keep the first
+    (``duplicate_label``), and a label's time is its inferenceTime, else its folder's hour.
+    Both ground-truth readers end here."""
+    g_file = np.asarray(g_file, dtype=np.int64)
+    g_line = np.asarray(g_line, dtype=np.int64)
+    ids = np.asarray(g_id, dtype=object)
+    n = len(ids)
+    df = pd.DataFrame({"event_id": pd.array(ids, dtype=object),
+                       "label": np.asarray(g_lab, dtype=float), "line": g_line})
     keep = np.ones(n, dtype=bool)
     if n:
         nuniq = df.groupby("event_id", sort=False)["label"].transform("nunique").to_numpy()
@@ -102,30 +114,30 @@ def read_ground_truth(
         conf = np.flatnonzero(conflict)
         if conf.size:
             i = int(conf[0])
-            labels = sorted({g_lab[j] for j in conf if g_id[j] == g_id[i]})
+            labels = sorted({float(g_lab[j]) for j in conf.tolist() if ids[j] == ids[i]})
             cnt.reject("conflicting_label", _example(
-                files[g_file[i]].path, g_line[i],
-                f"eventId {g_id[i]!r} has different labels {labels}"), n=int(conf.size))
+                files[g_file[i]].path, int(g_line[i]),
+                f"eventId {ids[i]!r} has different labels {labels}"), n=int(conf.size))
         rep = np.flatnonzero(repeat)
         if rep.size:
             i = int(rep[0])
-            j = g_id.index(g_id[i])
+            j = int(np.flatnonzero(ids == ids[i])[0])
             cnt.reject("duplicate_label", _example(
-                files[g_file[i]].path, g_line[i],
-                f"eventId {g_id[i]!r} already labelled {g_lab[j]:g} at "
-                f"{files[g_file[j]].path}:{g_line[j]}"), n=int(rep.size))
+                files[g_file[i]].path, int(g_line[i]),
+                f"eventId {ids[i]!r} already labelled {float(g_lab[j]):g} at "
+                f"{files[g_file[j]].path}:{int(g_line[j])}"), n=int(rep.size))
         keep = ~conflict & ~repeat
     cnt.used = int(keep.sum())
     hours = [f.hour for f in files]
     t_meta = pd.to_datetime(pd.Series(g_time, dtype=object), utc=True, format="ISO8601",
                             errors="coerce")
-    t_path = pd.Series([hours[i] for i in g_file], dtype="datetime64[us, UTC]")
+    t_path = pd.Series([hours[i] for i in g_file.tolist()], dtype="datetime64[us, UTC]")
     label_time = t_meta.where(t_meta.notna(), t_path)
     frame = pd.DataFrame({
         "event_id": df["event_id"][keep].reset_index(drop=True),
         "label": df["label"][keep].reset_index(drop=True),
         "label_time": label_time[keep].reset_index(drop=True),
-        "file": pd.Categorical.from_codes(df["_f"].to_numpy()[keep],
+        "file": pd.Categorical.from_codes(g_file[keep],
                                           categories=[str(f.path) for f in files]),
         "line": df["line"][keep].reset_index(drop=True),
     })
