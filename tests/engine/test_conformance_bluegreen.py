@@ -104,21 +104,6 @@ def _reference(name: str, tmp_path: Path):
     return spec, strategy, frame, plan, source.reduce(plan)
 
 
-@pytest.fixture(scope="module")
-def spark_session():
-    """A local Spark session (as in ``test_conformance.py``; ``getOrCreate`` shares it)."""
-    pytest.importorskip("pyspark", reason="pyspark is not installed")
-    from pyspark.sql import SparkSession
-
-    spark = (SparkSession.builder.master("local[2]").appName("abkit-tests")
-             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("name", list(_cases()))
 def test_every_engine_reduces_bluegreen_like_duckdb_on_the_file(name, engine, tmp_path,

@@ -35,22 +35,6 @@ SPEC = {
 }
 
 
-@pytest.fixture(scope="session")
-def spark_session():
-    """A local Spark session (``getOrCreate``: shared with the other engine tests)."""
-    pytest.importorskip("pyspark", reason="pyspark is not installed "
-                        '(pip install -e ".[dev,spark]")')
-    from pyspark.sql import SparkSession
-
-    spark = (SparkSession.builder.master("local[2]").appName("abkit-tests")
-             .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
 def _log(n: int = 300, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)

@@ -39,18 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """One local Spark session (2 cores, 2 shuffle partitions, no UI) for the test session
-    (``getOrCreate``: the conformance test's fixture and this one share it)."""
-    from pyspark.sql import SparkSession
-
-    s = (SparkSession.builder.master("local[2]").appName("abkit-tests")
-         .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-         .config("spark.ui.showConsoleProgress", "false")
-         .config("spark.sql.session.timeZone", "UTC")
-         .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-    s.sparkContext.setLogLevel("ERROR")
-    return s
+def spark(spark_session):
+    """The local Spark session of tests/engine/conftest.py."""
+    return spark_session
 
 
 def _plan(spec_path, path):
