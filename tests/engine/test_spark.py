@@ -278,7 +278,7 @@ def test_a_spark_dataframe_refuses_another_engine(spark):
 
 
 # ----------------------------------------------------------------- the CLI
-def test_cli_engine_spark_gives_duckdbs_verdict(spark, tmp_path, capsys):
+def test_cli_engine_spark_gives_duckdbs_verdict(spark, tmp_path, capsys, validate_report):
     from abkit.engine import spark_logs
 
     out_s, out_d = tmp_path / "s.json", tmp_path / "d.json"
@@ -294,6 +294,7 @@ def test_cli_engine_spark_gives_duckdbs_verdict(spark, tmp_path, capsys):
     s, d = json.loads(out_s.read_text()), json.loads(out_d.read_text())
     assert s["input"]["engine"] == "spark" and d["input"]["engine"] == "duckdb"
     assert s["decision"] == d["decision"]
+    validate_report(s)  # report-v1 names the spark engine
 
 
 def test_cli_refuses_spark_master_without_spark_and_pandas_on_files(capsys):
