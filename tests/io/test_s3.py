@@ -342,3 +342,27 @@ def test_staged_paths_in_nested_values_are_shown_as_urls(aws):
         assert got == {"a": ["s3://b/k/x.csv:3: bad", ("s3://b/k/x.csv",)], "n": 1,
                        "other": "/x/y.csv"}
         assert staging.url(p) == "s3://b/k/x.csv" and staging.url("/x/y.csv") is None
+
+
+def test_an_over_long_line_on_s3_is_named_by_its_url(aws, capsys, monkeypatch):
+    """The line guard's rejection example names the object, not its staged copy."""
+    import functools
+
+    import boto3
+
+    from abkit.engine import duckdb_engine
+    from abkit.io.line_guard import guard_files
+
+    local, tmp = aws
+    lines = (local / "logs" / "ab_example.csv").read_text().splitlines()
+    body = "\n".join(lines[:30] + ["u9," + "x" * 400] + lines[30:]) + "\n"
+    boto3.client("s3", endpoint_url=s3._endpoint(), region_name="us-east-1").put_object(
+        Bucket=BUCKET, Key="long/ab.csv.gz", Body=gzip.compress(body.encode()))
+    monkeypatch.setattr(duckdb_engine, "guard_files", functools.partial(guard_files,
+                                                                        line_cap=300))
+    doc = _report(_url("long/ab.csv.gz"), capsys, *AB_SPEC)
+    assert doc["data"]["rows_rejected"]["oversized_line"] == 1
+    assert doc["data"]["examples"]["oversized_line"].startswith(
+        _url("long/ab.csv.gz") + ", line 31: ")
+    gc.collect()
+    assert list(tmp.iterdir()) == []
