@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import math
 import time
 import zlib
 from pathlib import Path
@@ -15,7 +14,6 @@ import pandas as pd
 from .accounting import _Counter, _merge
 from .decode import _example, _feature_column
 from .discover import _TooLarge, _lines, _no_gc, capture_files
-from .paths import parse_path
 from .records import CaptureRules
 from .results import CaptureRead
 
@@ -124,20 +122,10 @@ def read_capture(
     prints the time on each run).
     """
     t0 = time.perf_counter()
-    feats = tuple(features) if features is not None else ()
-    if len(set(feats)) != len(feats):
-        raise ValueError("features has repeated names")
-    out_steps = parse_path(output_field) if output_field is not None else None
-    lab_steps = parse_path(output_label_field) if output_label_field is not None else None
-    if output_range is not None:
-        lo, hi = float(output_range[0]), float(output_range[1])
-        if not lo <= hi:
-            raise ValueError(f"output_range must be (low, high) with low <= high, got "
-                             f"{output_range!r}")
-    else:
-        lo, hi = -math.inf, math.inf
+    rules = CaptureRules.from_options(features, output_field, output_label_field,
+                                      output_range)
+    feats, lab_steps = rules.feats, rules.lab_steps
     files = capture_files(root, endpoint, variants)
-    rules = CaptureRules(feats, out_steps, lab_steps, output_field, lo, hi)
 
     counters: dict[str, _Counter] = {}
     # used-candidate columns

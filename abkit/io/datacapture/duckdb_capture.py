@@ -27,7 +27,6 @@ from .decode import _example, _feature_column
 from .discover import capture_files
 from .duckdb_run import decide_files
 from .duckdb_sql import capture_sql, json_path
-from .paths import parse_path
 from .records import CaptureRules
 from .results import CaptureRead
 
@@ -148,25 +147,16 @@ def read_capture_duckdb(
     itself. See :func:`read_capture` for the parameters, the reasons and the duplicate rule.
     """
     t0 = time.perf_counter()
-    feats = tuple(features) if features is not None else ()
-    if len(set(feats)) != len(feats):
-        raise ValueError("features has repeated names")
-    out_steps = parse_path(output_field) if output_field is not None else None
-    lab_steps = parse_path(output_label_field) if output_label_field is not None else None
+    rules = CaptureRules.from_options(features, output_field, output_label_field,
+                                      output_range)
+    feats, out_steps, lab_steps = rules.feats, rules.out_steps, rules.lab_steps
+    lo, hi = rules.lo, rules.hi
     if any(s is not None and json_path(s) is None for s in (out_steps, lab_steps)):
         return read_capture(root, features=features, output_field=output_field,
                             output_label_field=output_label_field, endpoint=endpoint,
                             variants=variants, output_range=output_range)
-    if output_range is not None:
-        lo, hi = float(output_range[0]), float(output_range[1])
-        if not lo <= hi:
-            raise ValueError(f"output_range must be (low, high) with low <= high, got "
-                             f"{output_range!r}")
-    else:
-        lo, hi = -math.inf, math.inf
     files = capture_files(root, endpoint, variants)
     n_feat = len(feats)
-    rules = CaptureRules(feats, out_steps, lab_steps, output_field, lo, hi)
     var_names: list[str] = []
     var_of_file = np.zeros(len(files), dtype=np.int64)
     for fi, f in enumerate(files):

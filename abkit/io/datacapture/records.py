@@ -21,7 +21,7 @@ from .decode import (
     _scalar,
 )
 from .discover import _lines, _TooLarge
-from .paths import extract_path
+from .paths import extract_path, parse_path
 
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no"}
@@ -65,6 +65,26 @@ class CaptureRules:
         self.feats, self.n_feat = feats, len(feats)
         self.out_steps, self.lab_steps, self.output_field = out_steps, lab_steps, output_field
         self.lo, self.hi = lo, hi
+
+    @classmethod
+    def from_options(cls, features, output_field: str | None,
+                     output_label_field: str | None,
+                     output_range: tuple[float, float] | None) -> CaptureRules:
+        """The rules of a read with :func:`read_capture`'s options, checked (ValueError for
+        repeated feature names or an empty output range)."""
+        feats = tuple(features) if features is not None else ()
+        if len(set(feats)) != len(feats):
+            raise ValueError("features has repeated names")
+        out_steps = parse_path(output_field) if output_field is not None else None
+        lab_steps = parse_path(output_label_field) if output_label_field is not None else None
+        if output_range is not None:
+            lo, hi = float(output_range[0]), float(output_range[1])
+            if not lo <= hi:
+                raise ValueError(f"output_range must be (low, high) with low <= high, got "
+                                 f"{output_range!r}")
+        else:
+            lo, hi = -math.inf, math.inf
+        return cls(feats, out_steps, lab_steps, output_field, lo, hi)
 
     def decide(self, raw: bytes | None) -> Verdict:
         try:
