@@ -26,14 +26,15 @@ from .duckdb_files import ql
 from .duckdb_pair_sql import id_sql, load_rows, num_sql, on_connection
 from .duckdb_pair_sql import text_sql as _text
 from .duckdb_pair_labels import label_accounting, load_labels
-from .pairs import PairsPlan, PairsReduction, pair_diagnostics
+from .pairs import (SIDE_REASONS, SIDES, PairsPlan, PairsReduction, pair_diagnostics,
+                    side_example)
 
 __all__ = ["id_sql", "num_sql", "reduce_pairs"]
 
 _ROWS, _REQ = "_abkit_pair_rows", "_abkit_pair_requests"
 #: the output's text is kept only where it is not a number (for the examples)
 _KEEP_BAD_OUTPUT = {"_yt": "CASE WHEN _y IS NULL OR isinf(_y) THEN _yt END"}
-_SIDES = ("live", "shadow")
+_SIDES = SIDES
 
 
 def _row_exprs(logs: Any, plan: PairsPlan, comma: bool, with_label: bool) -> dict[str, str]:
@@ -148,20 +149,14 @@ def _side_accounting(logs: Any, plan: PairsPlan) -> tuple[dict[str, _Counter], d
     for s, side in enumerate(_SIDES):
         counters[side].read = int(sides.get(s, 0))
         counters[side].used = pairs
-    for r in ("missing_request_id", "non_numeric_output", "non_finite_output",
-              "duplicate_request", "live_only", "shadow_only"):
+    for r in SIDE_REASONS:
         for s, side in enumerate(_SIDES):  # the reference's order: live's example wins
             if (s, r) not in found:
                 continue
             n, p = found[(s, r)]
             i, yt = con.execute(f"SELECT _id, _yt FROM {_ROWS} WHERE _s = ? AND _pos = ?",
                                 [s, p]).fetchone()
-            yt = "nan" if yt is None else repr(yt)  # the reference reads NULL text as NaN
-            what = {"missing_request_id": f"empty {plan.id_column!r}",
-                    "non_numeric_output": f"output {yt} is not a number",
-                    "non_finite_output": f"output {yt} is missing or not finite",
-                    "duplicate_request": f"request id {i!r} is not unique",
-                    f"{side}_only": f"request {i!r} has no {_SIDES[1 - s]} record"}[r]
+            what = side_example(r, s, plan.id_column, i, yt)
             ex = f"{side} {_where(logs, int(p), s)}: {what}"
             counters[side].reject(r, ex, n)
             examples.setdefault(r, ex)

@@ -171,6 +171,24 @@ class PairsReduction:
         return pd.DataFrame(out)
 
 
+#: the two sides of a pair, in the order the engines number them (``_s`` = 0, 1)
+SIDES = ("live", "shadow")
+#: the per-side reasons, in the order the reference reports them (one example each)
+SIDE_REASONS = ("missing_request_id", "non_numeric_output", "non_finite_output",
+                "duplicate_request", "live_only", "shadow_only")
+
+
+def side_example(reason: str, s: int, id_column: str, request_id: Any, output: Any) -> str:
+    """What is wrong with a row of side ``s`` rejected for ``reason`` (the reference's words;
+    ``output`` is the row's output text, None for NULL, which the reference reads as NaN)."""
+    yt = "nan" if output is None else repr(output)
+    return {"missing_request_id": f"empty {id_column!r}",
+            "non_numeric_output": f"output {yt} is not a number",
+            "non_finite_output": f"output {yt} is missing or not finite",
+            "duplicate_request": f"request id {request_id!r} is not unique",
+            f"{SIDES[s]}_only": f"request {request_id!r} has no {SIDES[1 - s]} record"}[reason]
+
+
 def pair_diagnostics(n_pairs: int, labelled: bool, n_labelled: int) -> tuple[Diagnostic, ...]:
     """The pairing's diagnostics, as :func:`~abkit.io.pairing.pair_shadow` gives them for
     uncompared features."""

@@ -13,14 +13,15 @@ import numpy as np
 from ..core.labels import check_labels
 from ..io.datacapture import _Counter
 from ..io.datacapture.accounting import _merge as merge_accounting
-from .pairs import PairsPlan, PairsReduction, pair_diagnostics
+from .pairs import (SIDE_REASONS, SIDES, PairsPlan, PairsReduction, pair_diagnostics,
+                    side_example)
 from .spark_pair_labels import label_rows
 from .spark_logs import driver_frame, utc
 from .spark_pair_text import bad_lines, ident as _ident, number as _number
 
 __all__ = ["reduce_pairs"]
 
-_SIDES = ("live", "shadow")
+_SIDES = SIDES
 
 
 def _rows(logs: Any, plan: PairsPlan, side: int | None, with_label: bool):
@@ -225,21 +226,14 @@ def _side_accounting(cls, plan: PairsPlan) -> tuple[dict[str, _Counter], dict[st
     for s, side in enumerate(_SIDES):
         counters[side].read = sum(n for (ss, _), (n, _) in found.items() if ss == s)
         counters[side].used = found.get((s, None), (0, 0))[0]
-    for r in ("missing_request_id", "non_numeric_output", "non_finite_output",
-              "duplicate_request", "live_only", "shadow_only"):
+    for r in SIDE_REASONS:
         for s, side in enumerate(_SIDES):
             if (s, r) not in found:
                 continue
             n, p = found[(s, r)]
             on_side = F.col("_s") == F.lit(s)
             row = cls.where(on_side & (F.col("_pos") == F.lit(p))).select("_rid", "_yt").first()
-            i, yt = row["_rid"], row["_yt"]
-            yt = "nan" if yt is None else repr(yt)
-            what = {"missing_request_id": f"empty {plan.id_column!r}",
-                    "non_numeric_output": f"output {yt} is not a number",
-                    "non_finite_output": f"output {yt} is missing or not finite",
-                    "duplicate_request": f"request id {i!r} is not unique",
-                    f"{side}_only": f"request {i!r} has no {_SIDES[1 - s]} record"}[r]
+            what = side_example(r, s, plan.id_column, row["_rid"], row["_yt"])
             ex = f"{side} {_where(cls, p, on_side)}: {what}"
             counters[side].reject(r, ex, n)
             examples.setdefault(r, ex)
