@@ -85,6 +85,7 @@ class BlueGreenStrategy(Strategy):
 
         bg = spec.bluegreen
         assert bg is not None
+        rows = reduced.rows_by_variant()
         data = {
             "rows_read": reduced.rows_read, "rows_used": reduced.rows_used,
             "rows_rejected": dict(sorted(reduced.rejected.items())),
@@ -92,7 +93,6 @@ class BlueGreenStrategy(Strategy):
                                  for k, d in sorted(reduced.rejected_columns.items())},
             "unknown_variants": dict(sorted(reduced.unknown_variants.items())),
             "examples": dict(sorted(reduced.examples.items())),
-            "units": {bg.blue: reduced.rows_by_variant().get(bg.blue, 0),
-                      bg.green: reduced.rows_by_variant().get(bg.green, 0)},
+            "units": {bg.blue: rows.get(bg.blue, 0), bg.green: rows.get(bg.green, 0)},
         }
         return BlueGreenReport(spec, results, data, source.description, verdict)
