@@ -9,7 +9,7 @@ the pandas compilation :func:`abkit.engine.classify.classify`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .rules import RowRules
 from .duckdb_files import _NUMERIC_TYPES, ql
@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .duckdb_engine import DuckDBLogs
 
 __all__ = ["classified_sql", "time_exprs", "value_aliases"]
+
+#: typed columns whose values, cast to DOUBLE, are always finite
+_EXACT_TYPES = tuple(t for t in _NUMERIC_TYPES if t not in ("FLOAT", "DOUBLE", "REAL"))
 
 _TIME_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
                "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
@@ -57,9 +60,27 @@ def value_aliases(rules: RowRules) -> dict[str, str]:
     return {c: f"_x{i}" for i, c in enumerate(rules.columns)}
 
 
-def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = True
+def _cannot_fire(logs: DuckDBLogs, code: str, col: str | None) -> bool:
+    """A value check that no row of a typed column can fail: a number cast to DOUBLE is
+    never NULL (``non_numeric_value``), and an integer or decimal never infinite
+    (``non_finite_value``). JSON Lines values are text: every check applies."""
+    if col is None or logs.source.format == "jsonl" or \
+            code not in ("non_numeric_value", "non_finite_value"):
+        return False
+    t = logs.types().get(col, "VARCHAR").upper()
+    if code == "non_numeric_value":
+        return t in _NUMERIC_TYPES or t.startswith("DECIMAL")
+    return t in _EXACT_TYPES or t.startswith("DECIMAL")
+
+
+def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = True,
+                   time_where: Callable[[str], str] | None = None
                    ) -> tuple[str, dict[str, str]]:
-    """(SQL of every classified row, value column -> alias)."""
+    """(SQL of every classified row, value column -> alias).
+
+    ``time_where(t)`` (the SQL of a condition on ``t``, the SQL of a row's time ``_t``:
+    epoch seconds or NULL) keeps only the rows it holds for, before they are classified:
+    the same rows as that condition on ``_t`` of the result, at a fraction of the cost."""
     num = {c: logs.num_exprs(c) for c in rules.columns}
     xs = value_aliases(rules)
     ms = {c: f"_m{i}" for i, c in enumerate(rules.columns)}
@@ -101,10 +122,20 @@ def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = T
                 "not_binary": f"{x} NOT IN (0, 1)",
                 "negative_count": f"{x} < 0"}[code]
 
-    whens = ["WHEN NOT _ok THEN 'unparseable_line|'"] if logs.source.format == "jsonl" else []
-    whens += [f"WHEN {test(code, col)} THEN {ql(code + '|' + (col or ''))}"
-              for code, col in rules.checks()]
-    reason = "CASE " + " ".join(whens) + " END"
+    checks = [(code, col) for code, col in rules.checks() if not _cannot_fire(logs, code, col)]
+    tests = [(test(code, col), ql(code + "|" + (col or ""))) for code, col in checks]
+    if logs.source.format == "jsonl":
+        tests.insert(0, ("NOT _ok", "'unparseable_line|'"))
+    # most rows pass every check: one OR first (FALSE only when every test is FALSE; a NULL
+    # test falls through to the checks in order, which decide exactly as before)
+    fast = "WHEN NOT (" + " OR ".join(f"({t})" for t, _ in tests) + ") THEN NULL " \
+        if len(tests) > 1 else ""
+    reason = "CASE " + fast + " ".join(f"WHEN {t} THEN {r}" for t, r in tests) + " END"
+    where = ""
+    if time_where is not None:
+        if not rules.timestamp_column:
+            raise ValueError("time_where needs a timestamp column")
+        where = f" WHERE {time_where(tval)}"
     sql = (f"(SELECT *, {reason} AS _r FROM (SELECT {', '.join(select)} FROM "
-           f"{logs.scan(store_rejects=store_rejects)}))")
+           f"{logs.scan(store_rejects=store_rejects)}{where}))")
     return sql, xs

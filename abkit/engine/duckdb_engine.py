@@ -14,7 +14,8 @@ and every sum is accumulated in that order, so the output is byte-identical run 
 (checked by the tests on every format). Every core is still used: a large A/B input is reduced
 in ``K >= W`` passes by ``hash(unit) % K``, ``W`` of them at once on one-thread connections,
 and their statistics are added in pass order (:mod:`abkit.engine.duckdb_passes`), so thread
-timing cannot change a bit. DuckDB documents no ordering guarantee for one thread;
+timing cannot change a bit; a large blue/green or rollout input is scanned in ``W`` passes by
+time cell, all of a cell's rows in one pass (:func:`~abkit.engine.duckdb_passes.time_passes`). DuckDB documents no ordering guarantee for one thread;
 ``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
 ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
 times the cost. ``deterministic=False`` (``abkit report --parallel``,
@@ -32,7 +33,7 @@ from __future__ import annotations
 import os
 import weakref
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import InputError
 from ..io.line_guard import Guarded, guard_files
@@ -69,7 +70,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         Resolved files of one format.
     threads : optional
         Threads (else ``ABKIT_DUCKDB_THREADS``, else every core): DuckDB's threads when not
-        deterministic, else the number of one-thread connections that run the A/B passes.
+        deterministic, else the number of one-thread connections that run the passes.
     memory_limit : optional
         DuckDB memory limit such as ``"2GB"`` (else ``ABKIT_DUCKDB_MEMORY_LIMIT``, else
         ``"2GB"``); past it DuckDB spills to a temporary directory and the A/B reduction
@@ -255,11 +256,13 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         return self.run(f"SELECT {sel} FROM {self.scan()} {where} LIMIT {int(n)}").df()
 
     # ------------------------------------------------------------------ reduction
-    def classified(self, rules: RowRules, *, store_rejects: bool = True
+    def classified(self, rules: RowRules, *, store_rejects: bool = True,
+                   time_where: Callable[[str], str] | None = None
                    ) -> tuple[str, dict[str, str]]:
         """SQL of every row classified by ``rules`` (see
         :func:`abkit.engine.duckdb_classify.classified_sql`)."""
-        return classified_sql(self, rules, store_rejects=store_rejects)
+        return classified_sql(self, rules, store_rejects=store_rejects,
+                              time_where=time_where)
 
 
     def _ab_sql(self, plan: Plan, codes: list[str] | None, k: int = 1, p: int = 0) -> str:

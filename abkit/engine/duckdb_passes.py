@@ -28,6 +28,12 @@ past that, or with retries off, the error names the limit and how to raise it.
 with different core counts give the same bytes when ``ABKIT_DUCKDB_THREADS`` (or
 ``ABKIT_DUCKDB_PASSES``) is set to the same value on both.
 
+Time cells (blue/green seconds, rollout look windows or grains) are split otherwise:
+:func:`time_passes` gives ``W`` passes for a large input, and :func:`time_pass_filter` puts a
+row in pass ``cell mod W``, a test of its time alone, applied before the row is classified.
+All the rows of a cell are in one pass, summed in file order by one thread, so the cells do
+not depend on ``W`` at all.
+
 Private knobs (for tests and the benchmark): ``ABKIT_DUCKDB_PASSES=K`` forces ``K``;
 ``ABKIT_DUCKDB_RETRY=0`` turns the out-of-memory retry off.
 """
@@ -39,12 +45,13 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import InputError
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "OutOfMemory", "memory_setup", "choose_passes",
-           "pass_filter", "limit_bytes", "run_passes", "worker_count"]
+           "pass_filter", "limit_bytes", "run_passes", "time_passes", "time_pass_filter",
+           "worker_count"]
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 # bytes of DuckDB's aggregate hash table per unit group: a fixed part (key, row count,
@@ -200,6 +207,29 @@ def pass_filter(k: int, p: int) -> str:
     return f" WHERE (CASE WHEN _u IS NULL THEN 0 ELSE hash(_u) % {int(k)} END) = {int(p)}"
 
 
+def time_passes(logs: Any) -> int:
+    """Passes of a reduction to time cells (blue/green, rollout): one per worker when
+    deterministic and the input is a file of :data:`PARALLEL_MIN_BYTES` or more, else 1."""
+    files = logs.source.format != "frame" and _input_bytes(logs.source) >= PARALLEL_MIN_BYTES
+    if not files or not getattr(logs, "deterministic", True) or \
+            getattr(logs, "exact_order", False):
+        return 1
+    return worker_count(logs)
+
+
+def time_pass_filter(cell: str, k: int, p: int) -> str:
+    """Condition of pass ``p`` of ``k`` on a row's time cell (SQL ``cell``: a whole DOUBLE,
+    e.g. ``floor(t)``, or NULL): the cells ``c`` with ``c mod k = p``; pass 0 also takes
+    every row whose mod is not one of ``1 .. k-1`` (no time, or a time too large for the
+    arithmetic), so every row falls in exactly one pass, and all the rows of a cell in the
+    same one."""
+    r = f"({cell} - {int(k)} * floor({cell} / {int(k)}))"
+    if p:
+        return f"{r} = {int(p)}"
+    others = ", ".join(str(i) for i in range(1, int(k)))
+    return f"coalesce({r} NOT IN ({others}), true)"
+
+
 def retries_allowed() -> bool:
     return os.environ.get("ABKIT_DUCKDB_RETRY", "1") != "0"
 
@@ -226,8 +256,10 @@ def _worker_connection(share: str, progress_on: bool) -> tuple[Any, str]:
     return con, tmp
 
 
-def run_passes(logs: Any, sqls: list[str], workers: int) -> list[list[dict]]:
-    """Result rows of each pass (``sqls[p]``), in pass order.
+def run_passes(logs: Any, sqls: list[str], workers: int,
+               fetch: Callable[[Any], Any] | None = None) -> list[Any]:
+    """Result rows of each pass (``sqls[p]``), in pass order: ``fetch(cursor)`` of each
+    (default: a list of dicts).
 
     ``workers <= 1``: one after the other on ``logs.con``. Else on ``workers`` connections at
     once, one thread each, pass ``p`` on connection ``p % workers`` (pass 0 on ``logs.con``,
@@ -236,8 +268,9 @@ def run_passes(logs: Any, sqls: list[str], workers: int) -> list[list[dict]]:
     connections; out of memory raises :class:`OutOfMemory`, another DuckDB error the
     InputError of ``logs.run``.
     """
+    fetch = fetch or _rows
     if workers <= 1 or len(sqls) <= 1:
-        return [_rows(logs.run(sql)) for sql in sqls]
+        return [fetch(logs.run(sql)) for sql in sqls]
     import threading
 
     import duckdb
@@ -250,7 +283,7 @@ def run_passes(logs: Any, sqls: list[str], workers: int) -> list[list[dict]]:
     share = f"{max(limit // workers, 1)}B"
     on = progress_enabled()
     cons, tmps = [logs.con], []
-    results: list[list[dict] | None] = [None] * len(sqls)
+    results: list[Any] = [None] * len(sqls)
     errors: dict[int, BaseException] = {}
     tracker = PassesProgress(cons, len(sqls))
     failed = threading.Event()
@@ -261,7 +294,7 @@ def run_passes(logs: Any, sqls: list[str], workers: int) -> list[list[dict]]:
             if failed.is_set():
                 return
             try:
-                results[p] = _rows(cons[i].execute(sqls[p]))
+                results[p] = fetch(cons[i].execute(sqls[p]))
             except BaseException as e:  # noqa: BLE001 - handed to the calling thread
                 errors[p] = e
                 failed.set()

@@ -4,9 +4,17 @@ Same classification and cells as the pandas path: one scan counts every row by r
 sums the used rows per (look, step, variant); quantile metrics add two small queries once
 their baseline look is known (the control's baseline values, then counts above the frozen
 threshold per cell).
+
+Deterministic and on every core (the default): for a file of 16 MiB or more the scan runs in
+``K`` passes by look window (or by grain of the time grid, before the start is known), each
+on its own one-thread connection (:func:`abkit.engine.duckdb_passes.time_passes`). All the
+rows of a cell are in one pass, summed in file order by one thread, and the grains of a cell
+are added in time order: the cells are the same to the bit whatever ``K``.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -20,55 +28,72 @@ from .rollout_reduce import (
 from ..stats.log_buckets import key_sql
 from .duckdb_classify import value_aliases
 from .duckdb_engine import DuckDBLogs, qi, ql
+from .duckdb_passes import run_passes, time_pass_filter, time_passes
 
 __all__ = ["reduce_rollout"]
 
 
-def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store: bool):
-    return logs.classified(plan.rules(origin), store_rejects=store)
+def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store: bool,
+                time_where=None):
+    return logs.classified(plan.rules(origin), store_rejects=store, time_where=time_where)
 
 
-def _fetch(logs: DuckDBLogs, query: str) -> list[dict]:
-    cur = logs.run(query)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+def _scan(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, select: str,
+          cell: Callable[[str], str]) -> list[dict]:
+    """The result rows of ``SELECT {select} FROM <classified rows> GROUP BY ALL``, in ``k``
+    passes by time cell (``cell(t)``: the SQL of a row's cell from its time ``t``) on
+    one-thread connections (:func:`abkit.engine.duckdb_passes.time_passes`), concatenated in
+    pass order; pass 0 stores the reader's rejects. A cell's rows are all in one pass."""
+    k = time_passes(logs)
+    sqls = []
+    for p in range(k):
+        where = None if k == 1 else (lambda t, p=p: time_pass_filter(cell(t), k, p))
+        sql, _ = _classified(logs, plan, origin, store=p == 0, time_where=where)
+        sqls.append(f"{select} FROM {sql} GROUP BY ALL")
+    return [r for rows in run_passes(logs, sqls, k) for r in rows]
 
 
 def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reduction:
     start = plan.spec.rollout.start  # type: ignore[union-attr]
     if logs.deterministic and not logs.exact_order:
         logs.con.execute("SET threads = 1")
+    # the reason _r is a group key, so the used rows (_r NULL) have groups of their own: the
+    # sums and times of the rejected rows' groups are computed but never read
     sums = []
     for c in plan.columns:
-        x = f"CASE WHEN _r IS NULL THEN {value_aliases(plan.rules(None))[c]} END"
-        sums += [f"sum({x}) AS {qi('s' + c)}", f"sum(({x}) * ({x})) AS {qi('q' + c)}"]
+        x = value_aliases(plan.rules(None))[c]
+        sums += [f"sum({x}) AS {qi('s' + c)}", f"sum({x} * {x}) AS {qi('q' + c)}"]
     head = ("SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
             "AS _v, ")
-    tail = ("count(*) AS _rows, min(CASE WHEN _r IS NULL THEN _t END) AS _t0, "
-            "max(CASE WHEN _r IS NULL THEN _t END) AS _t1, " + ", ".join(sums))
+    tail = "count(*) AS _rows, min(_t) AS _t0, max(_t) AS _t1, " + ", ".join(sums)
     if start:
         # the start is known: rows are grouped by look window and schedule step directly
         red = Reduction(_iso_seconds(start))
-        sql, xs = _classified(logs, plan, red.origin, store=True)
         rel = f"(_t - {red.origin!r})"
-        query = (head +
-                 f"CASE WHEN _r IS NULL THEN CAST(floor({rel} / {plan.look!r}) AS BIGINT) END "
-                 f"AS _look, CASE WHEN _r IS NULL THEN {plan.step_sql(rel)} END AS _step, "
-                 + tail + f" FROM {sql} GROUP BY ALL")
-        out = _fetch(logs, query)
+        select = (head +
+                  f"CASE WHEN _r IS NULL THEN CAST(floor({rel} / {plan.look!r}) AS BIGINT) END "
+                  f"AS _look, CASE WHEN _r IS NULL THEN {plan.step_sql(rel)} END AS _step, "
+                  + tail)
+        out = _scan(logs, plan, red.origin, select,
+                    lambda t: f"floor(({t} - {red.origin!r}) / {plan.look!r})")
         for r in out:
             if r["_cat"] is None:
                 r["_key"] = (int(r["_look"]), int(r["_step"]))
     else:
         # one scan: group on the absolute time grid (plan.grain); the start is the first
         # used row's grain, and grains map to (look, step) exactly in Python
-        sql, xs = _classified(logs, plan, None, store=True)
         g = plan.grain
-        query = (head + f"CASE WHEN _r IS NULL THEN CAST(floor(_t / {g!r}) AS BIGINT) END "
-                 "AS _g, " + tail + f" FROM {sql} GROUP BY ALL")
-        out = _fetch(logs, query)
+        select = (head + f"CASE WHEN _r IS NULL THEN CAST(floor(_t / {g!r}) AS BIGINT) END "
+                  "AS _g, " + tail)
+        out = _scan(logs, plan, None, select, lambda t: f"floor({t} / {g!r})")
+        # the grains of a cell are added in time order, whatever the passes
+        out.sort(key=lambda r: (r["_cat"] is not None, r["_g"] if r["_cat"] is None else 0,
+                                str(r["_v"])))
         red = Reduction(plan.place_on_grid([r for r in out if r["_cat"] is None]))
-    reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
+    xs = value_aliases(plan.rules(None))
+    # in the order of (reason, label), whatever the passes: the counts are added up
+    reasons = sorted(((r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None),
+                     key=lambda x: (x[0], x[1] is not None, str(x[1])))
     rejected, rcols, unknown, examples = logs.account(reasons, sum(int(r["_rows"]) for r in out))
     red.rejected, red.rejected_columns, red.unknown_variants = rejected, rcols, unknown
     red.examples = examples

@@ -4,23 +4,33 @@ comes back to Python.
 One scan of the files classifies every row and gives the reason counts (with the lines the
 reader rejected) and the per-(second, variant) cells; each refinement round rescans the files
 for the per-(time, variant) cells of the seconds the plan asks for
-(:func:`abkit.engine.rows.refine_cells`). Nothing is stored (a table of the classified rows
-spilled at 100M rows and pushed memory past 2 GB); the rounds are few (2-4). When
-deterministic (the default) every query runs on one thread, so the sums are accumulated in
-file order, run after run.
+(:func:`abkit.engine.rows.refine_cells`), keeping only the rows of those seconds before they
+are classified. Nothing is stored (a table of the classified rows spilled at 100M rows and
+pushed memory past 2 GB); the rounds are few (2-4).
+
+Deterministic and on every core (the default): the first scan runs as ``K`` passes
+(:func:`abkit.engine.duckdb_passes.time_passes`, one per core for files of 16 MiB or more),
+pass ``p`` taking the rows whose whole second is ``p`` mod ``K``, each pass on its own
+one-thread connection; the rescans, which keep a few seconds' rows, run on one thread. A
+cell is one second (or one time within it), so all its rows are in one pass and summed in
+file order by one thread: every cell is the same, to the bit, whatever ``K`` and the
+schedule; the cells are then put in their canonical order. ``--parallel`` (not
+deterministic) runs each query once on every thread.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .duckdb_engine import DuckDBLogs
+from .duckdb_passes import run_passes, time_pass_filter, time_passes
 from .rows import CellTable, RowsPlan, TimeCells, cells_from_frame, refine_cells
 
 __all__ = ["reduce_rows"]
 
-def _cell_sql(table: str, xs: list[str], fine: bool, where: str = "",
-              reasons: bool = False) -> str:
+
+def _cell_sql(table: str, xs: list[str], fine: bool, reasons: bool = False) -> str:
     """Per (second, variant) -- or with ``fine`` per (time, variant) -- cells of the used
     rows; with ``reasons`` also the rejected rows' counts by ``(_r, label)`` (their
     ``k`` is NULL and their moments meaningless)."""
@@ -34,7 +44,7 @@ def _cell_sql(table: str, xs: list[str], fine: bool, where: str = "",
                 f"{', ' + aggs if aggs else ''} FROM {table} GROUP BY _r, k, v")
     return (f"SELECT floor(_t) AS k, _v AS v, count(*) AS rows, min(_t) AS tmin, "
             f"max(_t) AS tmax{', ' + aggs if aggs else ''} FROM {table} "
-            f"WHERE _r IS NULL{where} GROUP BY {by}")
+            f"WHERE _r IS NULL GROUP BY {by}")
 
 
 def _rows_sql(classified: str, cols: list[str]) -> str:
@@ -44,32 +54,52 @@ def _rows_sql(classified: str, cols: list[str]) -> str:
             f"_t{''.join(', ' + x for x in cols)} FROM {classified})")
 
 
+def _frame(cur) -> pd.DataFrame:
+    return cur.df()
+
+
 def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
     rules = plan.rules
-    classified, xs = logs.classified(rules, store_rejects=True)
-    again, _ = logs.classified(rules, store_rejects=False)  # rescans store no rejects
+    k = time_passes(logs)
+    xs = logs.classified(rules)[1]
     cols = [xs[c] for c in rules.columns]
+
+    def passes(sql_of, fine: bool, reasons: bool, k: int) -> pd.DataFrame:
+        """One query as ``k`` passes (pass 0 stores the reader's rejects), merged."""
+        sqls = []
+        for p in range(k):
+            conds = ([] if k == 1 else [lambda t, p=p: time_pass_filter(f"floor({t})", k, p)]
+                     ) + ([sql_of] if sql_of else [])
+            classified, _ = logs.classified(
+                rules, store_rejects=reasons and p == 0,
+                time_where=(lambda t: " AND ".join(c(t) for c in conds)) if conds else None)
+            sqls.append(_cell_sql(_rows_sql(classified, cols), cols, fine, reasons))
+        frames = run_passes(logs, sqls, k, fetch=_frame)
+        return frames[0] if k == 1 else pd.concat(frames, ignore_index=True)
+
     one_thread = getattr(logs, "deterministic", True)
     before = logs.con.execute("SELECT current_setting('threads')").fetchone()[0]
     try:
         if one_thread:
             logs.con.execute("SET threads = 1")
         # one scan: the rejected rows by reason (and unknown label), the used ones by cell
-        out = logs.run(_cell_sql(_rows_sql(classified, cols), cols, False, reasons=True)).df()
+        out = passes(None, False, True, k)
         rej = out["_r"].notna().to_numpy()
-        reasons = [(r, v, int(n)) for r, v, n in zip(out["_r"][rej], out["v"][rej],
-                                                     out["rows"][rej])]
+        # in the order of (reason, label), whatever the passes: the counts are added up
+        reasons = sorted(((r, v if isinstance(v, str) else None, int(n)) for r, v, n in
+                          zip(out["_r"][rej], out["v"][rej], out["rows"][rej])),
+                         key=lambda x: (x[0], x[1] is not None, str(x[1])))
         used = int(out["rows"][~rej].sum())
         rejected, rcols, unknown, examples = logs.account(
             reasons, used + sum(n for *_, n in reasons))
         coarse = cells_from_frame(out[~rej].reset_index(drop=True), rules.columns, False)
 
         def fetch(keys: np.ndarray) -> CellTable:
-            # the seconds as a list parameter (registering a frame would need the
-            # connection free of any unfinished result)
-            sql = _cell_sql(_rows_sql(again, cols), cols, True,
-                            " AND floor(_t) IN (SELECT unnest(?::DOUBLE[]))")
-            return cells_from_frame(logs.run(sql, [[float(k) for k in keys]]).df(),
+            # the seconds inlined as a list literal (exact: repr of a float round-trips)
+            lst = "(SELECT unnest([" + ", ".join(repr(float(x)) for x in keys) + \
+                "]::DOUBLE[]))"
+            # one pass: each pass would decode the whole file for a few seconds' rows
+            return cells_from_frame(passes(lambda t: f"floor({t}) IN {lst}", True, False, 1),
                                     rules.columns, True)
 
         cells = refine_cells(coarse, plan, fetch)
