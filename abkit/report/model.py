@@ -56,8 +56,11 @@ class ReportExports(ABC):
         and endpoint config). Nothing abkit writes may be one of them."""
         from ..core.outputs import expand_inputs
 
-        out = [("log file", str(f)) for f in (self.to_dict().get("input") or {}).get("files",
-                                                                                   ())]
+        # the "input" section of every report is its ``source`` (no need to build the rest)
+        inp = getattr(self, "source", None)
+        if not isinstance(inp, dict):
+            inp = self.to_dict().get("input") or {}
+        out = [("log file", str(f)) for f in inp.get("files", ())]
         spec = getattr(self, "spec", None)
         if getattr(spec, "source", None):
             out.append(("spec file", str(spec.source)))  # type: ignore[union-attr]
