@@ -249,11 +249,18 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         return missing, value
 
     def sample(self, n: int = 10000):
-        """The first ``n`` rows as a pandas DataFrame of strings (for spec inference)."""
+        """The first ``n`` rows, in file order, as a pandas DataFrame of strings (for spec
+        inference and the timestamp rules): with the insertion order kept, DuckDB's LIMIT
+        over one scan returns the first rows, whatever the threads (else whichever rows a
+        thread read first: the inferred kinds and time bounds could change run to run)."""
         cols = self.columns()
         sel = ", ".join(f"CAST({self.text(c)} AS VARCHAR) AS {qi(c)}" for c in cols)
         where = "WHERE _ok" if self.source.format == "jsonl" else ""
-        return self.run(f"SELECT {sel} FROM {self.scan()} {where} LIMIT {int(n)}").df()
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            return self.run(f"SELECT {sel} FROM {self.scan()} {where} LIMIT {int(n)}").df()
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
 
     # ------------------------------------------------------------------ reduction
     def classified(self, rules: RowRules, *, store_rejects: bool = True,

@@ -178,3 +178,27 @@ def test_mixed_headers_are_refused(tmp_path, ab_spec):
     write_log(df[list(reversed(df.columns))], tmp_path / "b.csv")
     with pytest.raises(InputError, match="differs from"):
         reduce_logs(tmp_path, ab_spec)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_sample_is_the_first_rows_in_file_order(tmp_path, fmt):
+    """Spec inference and the timestamp rules read the engine's sample: on several files
+    and two threads it must be the first rows of the first file, run after run."""
+    from abkit.engine.duckdb_engine import DuckDBLogs
+    from abkit.io.sources import resolve_sources
+
+    paths = []
+    for i in range(4):
+        n = 150_000
+        frame = pd.DataFrame({"f": np.full(n, i), "r": np.arange(n),
+                              "x": np.random.default_rng(i).random(n)})
+        path = tmp_path / f"p{i}.{fmt}"
+        if fmt == "parquet":
+            frame.to_parquet(path, row_group_size=10_000)
+        else:
+            frame.to_csv(path, index=False)
+        paths.append(str(path))
+    for _ in range(5):
+        sample = DuckDBLogs(resolve_sources(paths), threads=2).sample()
+        assert (sample["f"] == "0").all()
+        np.testing.assert_array_equal(sample["r"].astype(int).to_numpy(), np.arange(10_000))
