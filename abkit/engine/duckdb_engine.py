@@ -14,9 +14,9 @@ and every sum is accumulated in that order, so the output is byte-identical run 
 (checked by the tests on every format). Every core is still used: a large A/B input is reduced
 in ``K >= W`` passes by ``hash(unit) % K``, ``W`` of them at once on one-thread connections,
 and their statistics are added in pass order (:mod:`abkit.engine.duckdb_passes`), so thread
-timing cannot change a bit; a large blue/green or rollout input is scanned in ``W`` passes by
-time cell, all of a cell's rows in one pass (:func:`~abkit.engine.duckdb_passes.time_passes`). DuckDB documents no ordering guarantee for one thread;
-``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
+timing cannot change a bit; a large blue/green input is scanned in ``W`` passes by second,
+all of a second's rows in one pass (:func:`~abkit.engine.duckdb_passes.time_passes`).
+DuckDB documents no ordering guarantee for one thread; ``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
 ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
 times the cost. ``deterministic=False`` (``abkit report --parallel``,
 ``ABKIT_DETERMINISTIC=0``) runs each query on all of DuckDB's threads; see bench/SPEED.md.

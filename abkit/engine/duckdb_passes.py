@@ -28,7 +28,7 @@ past that, or with retries off, the error names the limit and how to raise it.
 with different core counts give the same bytes when ``ABKIT_DUCKDB_THREADS`` (or
 ``ABKIT_DUCKDB_PASSES``) is set to the same value on both.
 
-Time cells (blue/green seconds, rollout look windows or grains) are split otherwise:
+Time cells (the blue/green scan's seconds) are split otherwise:
 :func:`time_passes` gives ``W`` passes for a large input, and :func:`time_pass_filter` puts a
 row in pass ``cell mod W``, a test of its time alone, applied before the row is classified.
 All the rows of a cell are in one pass, summed in file order by one thread, so the cells do
@@ -208,7 +208,7 @@ def pass_filter(k: int, p: int) -> str:
 
 
 def time_passes(logs: Any) -> int:
-    """Passes of a reduction to time cells (blue/green, rollout): one per worker when
+    """Passes of a reduction to time cells (the blue/green scan): one per worker when
     deterministic and the input is a file of :data:`PARALLEL_MIN_BYTES` or more, else 1."""
     files = logs.source.format != "frame" and _input_bytes(logs.source) >= PARALLEL_MIN_BYTES
     if not files or not getattr(logs, "deterministic", True) or \

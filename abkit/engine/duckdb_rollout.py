@@ -5,16 +5,11 @@ sums the used rows per (look, step, variant); quantile metrics add two small que
 their baseline look is known (the control's baseline values, then counts above the frozen
 threshold per cell).
 
-Deterministic and on every core (the default): for a file of 16 MiB or more the scan runs in
-``K`` passes by look window (or by grain of the time grid, before the start is known), each
-on its own one-thread connection (:func:`abkit.engine.duckdb_passes.time_passes`). All the
-rows of a cell are in one pass, summed in file order by one thread, and the grains of a cell
-are added in time order: the cells are the same to the bit whatever ``K``.
+When deterministic (the default) the scan runs on one DuckDB thread, in file order; the
+grains of a cell are added in time order.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 
@@ -28,29 +23,23 @@ from .rollout_reduce import (
 from ..stats.log_buckets import key_sql
 from .duckdb_classify import value_aliases
 from .duckdb_engine import DuckDBLogs, qi, ql
-from .duckdb_passes import run_passes, time_pass_filter, time_passes
 
 __all__ = ["reduce_rollout"]
 
 
-def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store: bool,
-                time_where=None):
-    return logs.classified(plan.rules(origin), store_rejects=store, time_where=time_where)
+def _classified(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, store: bool):
+    return logs.classified(plan.rules(origin), store_rejects=store)
 
 
-def _scan(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, select: str,
-          cell: Callable[[str], str]) -> list[dict]:
-    """The result rows of ``SELECT {select} FROM <classified rows> GROUP BY ALL``, in ``k``
-    passes by time cell (``cell(t)``: the SQL of a row's cell from its time ``t``) on
-    one-thread connections (:func:`abkit.engine.duckdb_passes.time_passes`), concatenated in
-    pass order; pass 0 stores the reader's rejects. A cell's rows are all in one pass."""
-    k = time_passes(logs)
-    sqls = []
-    for p in range(k):
-        where = None if k == 1 else (lambda t, p=p: time_pass_filter(cell(t), k, p))
-        sql, _ = _classified(logs, plan, origin, store=p == 0, time_where=where)
-        sqls.append(f"{select} FROM {sql} GROUP BY ALL")
-    return [r for rows in run_passes(logs, sqls, k) for r in rows]
+def _scan(logs: DuckDBLogs, plan: RolloutPlan, origin: float | None, select: str) -> list[dict]:
+    """The result rows of ``SELECT {select} FROM <classified rows> GROUP BY ALL``, on one
+    thread when deterministic. (Passes by time cell on one-thread connections, as the
+    blue/green scan runs, were measured at 10M rows on 2 cores: no faster, since each pass
+    decodes every row, and 30 % more memory; bench/README.md.)"""
+    sql, _ = _classified(logs, plan, origin, store=True)
+    cur = logs.run(f"{select} FROM {sql} GROUP BY ALL")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reduction:
@@ -74,8 +63,7 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
                   f"CASE WHEN _r IS NULL THEN CAST(floor({rel} / {plan.look!r}) AS BIGINT) END "
                   f"AS _look, CASE WHEN _r IS NULL THEN {plan.step_sql(rel)} END AS _step, "
                   + tail)
-        out = _scan(logs, plan, red.origin, select,
-                    lambda t: f"floor(({t} - {red.origin!r}) / {plan.look!r})")
+        out = _scan(logs, plan, red.origin, select)
         for r in out:
             if r["_cat"] is None:
                 r["_key"] = (int(r["_look"]), int(r["_step"]))
@@ -85,13 +73,13 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         g = plan.grain
         select = (head + f"CASE WHEN _r IS NULL THEN CAST(floor(_t / {g!r}) AS BIGINT) END "
                   "AS _g, " + tail)
-        out = _scan(logs, plan, None, select, lambda t: f"floor({t} / {g!r})")
-        # the grains of a cell are added in time order, whatever the passes
+        out = _scan(logs, plan, None, select)
+        # the grains of a cell are added in time order
         out.sort(key=lambda r: (r["_cat"] is not None, r["_g"] if r["_cat"] is None else 0,
                                 str(r["_v"])))
         red = Reduction(plan.place_on_grid([r for r in out if r["_cat"] is None]))
     xs = value_aliases(plan.rules(None))
-    # in the order of (reason, label), whatever the passes: the counts are added up
+    # in the order of (reason, label)
     reasons = sorted(((r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None),
                      key=lambda x: (x[0], x[1] is not None, str(x[1])))
     rejected, rcols, unknown, examples = logs.account(reasons, sum(int(r["_rows"]) for r in out))
