@@ -126,11 +126,7 @@ def classified_sql(logs: DuckDBLogs, rules: RowRules, *, store_rejects: bool = T
     tests = [(test(code, col), ql(code + "|" + (col or ""))) for code, col in checks]
     if logs.source.format == "jsonl":
         tests.insert(0, ("NOT _ok", "'unparseable_line|'"))
-    # most rows pass every check: one OR first (FALSE only when every test is FALSE; a NULL
-    # test falls through to the checks in order, which decide exactly as before)
-    fast = "WHEN NOT (" + " OR ".join(f"({t})" for t, _ in tests) + ") THEN NULL " \
-        if len(tests) > 1 else ""
-    reason = "CASE " + fast + " ".join(f"WHEN {t} THEN {r}" for t, r in tests) + " END"
+    reason = "CASE " + " ".join(f"WHEN {t} THEN {r}" for t, r in tests) + " END"
     where = ""
     if time_where is not None:
         if not rules.timestamp_column:
