@@ -8,8 +8,6 @@ ties, given and detected switches, warm-ups, many looks and non-finite values.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,21 +19,9 @@ from abkit.bluegreen.layout import plan_layout, straddling
 from abkit.bluegreen.switch import switch_from_counts
 from abkit.datasets.bluegreen import make_bluegreen_log
 from abkit.engine.rows import frame_cells
+from close_json import close_json  # tests/close_json.py
 
 METRICS = bluegreen_example_metrics()
-REL = 1e-9
-
-
-def _close(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(
-            _close(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_close, a, b))
-    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        # early-look estimates are differences of means near 0: 1e-9 of the metric's scale
-        return math.isclose(a, b, rel_tol=REL, abs_tol=1e-9)
-    return a == b
 
 
 def _dense(scenario: str, digits: int | None, seed: int = 5) -> pd.DataFrame:
@@ -68,7 +54,7 @@ def test_refined_cells_give_the_analysis_of_the_rows(scenario, kw, digits):
     df = _dense(scenario, digits)
     got = analyze_bluegreen(df, blue="blue", green="green", metrics=METRICS, **kw)
     want = _all_fine(df, **{k: float(v) for k, v in kw.items()})
-    assert _close(got.to_dict(), want.to_dict())
+    assert close_json(got.to_dict(), want.to_dict())
 
 
 def test_given_switch_inside_a_busy_second_and_non_finite_values():
@@ -79,7 +65,7 @@ def test_given_switch_inside_a_busy_second_and_non_finite_values():
     s = float(df["ts"].quantile(0.7)) + 0.5
     got = analyze_bluegreen(df, blue="blue", green="green", metrics=METRICS, switch_at=s)
     want = _all_fine(df, switch_at=s)
-    assert _close(got.to_dict(), want.to_dict())
+    assert close_json(got.to_dict(), want.to_dict())
     assert any(d.code == "NON_FINITE_VALUES" for d in got.diagnostics)
 
 

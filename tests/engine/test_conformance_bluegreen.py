@@ -11,7 +11,6 @@ times and moments to 1e-9; the analyses' JSON to 1e-9.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from abkit.engine.input import LogInput
 from abkit.engine.rows import TimeCells
 from abkit.spec import load_spec
 from abkit.strategies.base import get_strategy
+from close_json import close_json  # tests/close_json.py
 
 ROOT = Path(__file__).resolve().parents[2]
 REL = 1e-9
@@ -79,17 +79,6 @@ def assert_same_cells(a: TimeCells, b: TimeCells) -> None:
         np.testing.assert_allclose(x.m2[c], y.m2[c], rtol=REL, atol=1e-9)
 
 
-def _close(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(
-            _close(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_close, a, b))
-    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return math.isclose(a, b, rel_tol=REL, abs_tol=1e-9)
-    return a == b
-
-
 def _reference(name: str, tmp_path: Path):
     spec = load_spec(SPEC)
     frame = _frame(name)
@@ -118,7 +107,7 @@ def test_every_engine_reduces_bluegreen_like_duckdb_on_the_file(name, engine, tm
     got = source.reduce(plan)
     assert_same_cells(reference, got)
     want = strategy.test(spec, source, plan, reference).to_dict()
-    assert _close(strategy.test(spec, source, plan, got).to_dict(), want)
+    assert close_json(strategy.test(spec, source, plan, got).to_dict(), want)
 
 
 def test_cells_are_far_fewer_than_rows_and_refined_only_at_the_cuts(tmp_path):
