@@ -16,9 +16,9 @@ in ``K >= W`` passes by ``hash(unit) % K``, ``W`` of them at once on one-thread 
 and their statistics are added in pass order (:mod:`abkit.engine.duckdb_passes`), so thread
 timing cannot change a bit; a large blue/green input is scanned in ``W`` passes by second,
 all of a second's rows in one pass (:func:`~abkit.engine.duckdb_passes.time_passes`).
-DuckDB documents no ordering guarantee for one thread; ``ABKIT_DETERMINISTIC_METHOD=ordered`` instead makes every floating-point aggregate an
-ordered aggregate (``sum(x ORDER BY x)``), whose result no schedule can change, at several
-times the cost. ``deterministic=False`` (``abkit report --parallel``,
+DuckDB documents no ordering guarantee for one thread; ``ABKIT_DETERMINISTIC_METHOD=ordered``
+instead makes every floating-point aggregate an ordered aggregate (``sum(x ORDER BY x)``),
+whose result no schedule can change, at several times the cost. ``deterministic=False`` (``abkit report --parallel``,
 ``ABKIT_DETERMINISTIC=0``) runs each query on all of DuckDB's threads; see bench/SPEED.md.
 
 Memory is bounded: DuckDB runs under ``memory_limit`` (default 2GB, or
