@@ -18,8 +18,9 @@ timing cannot change a bit; a large blue/green input is scanned in ``W`` passes 
 all of a second's rows in one pass (:func:`~abkit.engine.duckdb_passes.time_passes`).
 DuckDB documents no ordering guarantee for one thread; ``ABKIT_DETERMINISTIC_METHOD=ordered``
 instead makes every floating-point aggregate an ordered aggregate (``sum(x ORDER BY x)``),
-whose result no schedule can change, at several times the cost. ``deterministic=False`` (``abkit report --parallel``,
-``ABKIT_DETERMINISTIC=0``) runs each query on all of DuckDB's threads; see bench/SPEED.md.
+whose result no schedule can change, at several times the cost. ``deterministic=False``
+(``abkit report --parallel``, ``ABKIT_DETERMINISTIC=0``) runs each query on all of DuckDB's
+threads; see bench/SPEED.md.
 
 Memory is bounded: DuckDB runs under ``memory_limit`` (default 2GB, or
 ``ABKIT_DUCKDB_MEMORY_LIMIT``) and spills to a temporary directory; when the units do not
