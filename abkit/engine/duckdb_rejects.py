@@ -24,7 +24,8 @@ class RejectAccounting:
         """
         counts = ReasonCounts()
         swallowed = 0
-        for r, v, n in reasons:
+        # counted in the order of (reason, label), whatever order the passes returned them in
+        for r, v, n in sorted(reasons, key=lambda x: (x[0], x[1] is not None, str(x[1]))):
             counts.add(r, n, v)
         rejected, rejected_columns, unknown = (counts.rejected, counts.rejected_columns,
                                                counts.unknown_variants)

@@ -48,9 +48,10 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         logs.con.execute("SET threads = 1")
     # the reason _r is a group key, so the used rows (_r NULL) have groups of their own: the
     # sums and times of the rejected rows' groups are computed but never read
+    xs = value_aliases(plan.rules(None))
     sums = []
     for c in plan.columns:
-        x = value_aliases(plan.rules(None))[c]
+        x = xs[c]
         sums += [f"sum({x}) AS {qi('s' + c)}", f"sum({x} * {x}) AS {qi('q' + c)}"]
     head = ("SELECT _r AS _cat, CASE WHEN _r IS NULL OR _r = 'unknown_variant|' THEN _v END "
             "AS _v, ")
@@ -78,10 +79,7 @@ def reduce_rollout(logs: DuckDBLogs, plan: RolloutPlan, control: str) -> Reducti
         out.sort(key=lambda r: (r["_cat"] is not None, r["_g"] if r["_cat"] is None else 0,
                                 str(r["_v"])))
         red = Reduction(plan.place_on_grid([r for r in out if r["_cat"] is None]))
-    xs = value_aliases(plan.rules(None))
-    # in the order of (reason, label)
-    reasons = sorted(((r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None),
-                     key=lambda x: (x[0], x[1] is not None, str(x[1])))
+    reasons = [(r["_cat"], r["_v"], r["_rows"]) for r in out if r["_cat"] is not None]
     rejected, rcols, unknown, examples = logs.account(reasons, sum(int(r["_rows"]) for r in out))
     red.rejected, red.rejected_columns, red.unknown_variants = rejected, rcols, unknown
     red.examples = examples

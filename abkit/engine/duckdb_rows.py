@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .duckdb_classify import value_aliases
 from .duckdb_engine import DuckDBLogs
 from .duckdb_passes import run_passes, time_pass_filter, time_passes
 from .rows import CellTable, RowsPlan, TimeCells, cells_from_frame, refine_cells
@@ -61,21 +62,23 @@ def _frame(cur) -> pd.DataFrame:
 def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
     rules = plan.rules
     k = time_passes(logs)
-    xs = logs.classified(rules)[1]
+    xs = value_aliases(rules)
     cols = [xs[c] for c in rules.columns]
 
-    def passes(sql_of, fine: bool, reasons: bool, k: int) -> pd.DataFrame:
-        """One query as ``k`` passes (pass 0 stores the reader's rejects), merged."""
+    def passes(keep, fine: bool, reasons: bool, n: int) -> pd.DataFrame:
+        """One query as ``n`` passes by second (pass 0 stores the reader's rejects), merged;
+        ``keep(t)`` (or None) the condition on the time the rows must also meet."""
         sqls = []
-        for p in range(k):
-            conds = ([] if k == 1 else [lambda t, p=p: time_pass_filter(f"floor({t})", k, p)]
-                     ) + ([sql_of] if sql_of else [])
-            classified, _ = logs.classified(
-                rules, store_rejects=reasons and p == 0,
-                time_where=(lambda t: " AND ".join(c(t) for c in conds)) if conds else None)
+        for p in range(n):
+            def where(t: str, p: int = p) -> str:
+                parts = [time_pass_filter(f"floor({t})", n, p)] if n > 1 else []
+                return " AND ".join(parts + ([keep(t)] if keep else []))
+
+            classified, _ = logs.classified(rules, store_rejects=reasons and p == 0,
+                                            time_where=where if n > 1 or keep else None)
             sqls.append(_cell_sql(_rows_sql(classified, cols), cols, fine, reasons))
-        frames = run_passes(logs, sqls, k, fetch=_frame)
-        return frames[0] if k == 1 else pd.concat(frames, ignore_index=True)
+        frames = run_passes(logs, sqls, n, fetch=_frame)
+        return frames[0] if n == 1 else pd.concat(frames, ignore_index=True)
 
     one_thread = getattr(logs, "deterministic", True)
     before = logs.con.execute("SELECT current_setting('threads')").fetchone()[0]
@@ -85,10 +88,8 @@ def reduce_rows(logs: DuckDBLogs, plan: RowsPlan) -> TimeCells:
         # one scan: the rejected rows by reason (and unknown label), the used ones by cell
         out = passes(None, False, True, k)
         rej = out["_r"].notna().to_numpy()
-        # in the order of (reason, label), whatever the passes: the counts are added up
-        reasons = sorted(((r, v if isinstance(v, str) else None, int(n)) for r, v, n in
-                          zip(out["_r"][rej], out["v"][rej], out["rows"][rej])),
-                         key=lambda x: (x[0], x[1] is not None, str(x[1])))
+        reasons = [(r, v if isinstance(v, str) else None, int(n)) for r, v, n in
+                   zip(out["_r"][rej], out["v"][rej], out["rows"][rej])]
         used = int(out["rows"][~rej].sum())
         rejected, rcols, unknown, examples = logs.account(
             reasons, used + sum(n for *_, n in reasons))
