@@ -16,7 +16,11 @@ kind        plan                                         reduction
 ``rollout`` :class:`abkit.engine.rollout_reduce.RolloutPlan`  :class:`~abkit.engine.rollout_reduce.Reduction`
 ``rows``    :class:`abkit.engine.rows.RowsPlan`          :class:`abkit.engine.rows.TimeCells`
 ``pairs``   :class:`abkit.engine.pairs.PairsPlan`        :class:`abkit.engine.pairs.PairsReduction`
+``capture`` :class:`abkit.engine.capture.CapturePlan`    :class:`abkit.engine.capture.CaptureReduction`
 ==========  ==========================================  ======================================
+
+A ``capture`` plan reads a SageMaker Data Capture tree (its source is the tree's folder);
+DuckDB and pandas compile it, Spark does not (a usage error, refused by the strategy).
 
 Rows are classified by the one classifier (:class:`abkit.engine.rules.RowRules`), which
 each engine compiles (pandas: :mod:`abkit.engine.classify`, SQL:

@@ -1,5 +1,5 @@
 """The two engines behind :class:`abkit.engine.base.Engine`: DuckDB (files, and DataFrames
-when asked) and pandas (DataFrames)."""
+when asked) and pandas (DataFrames, and the reference reading of a capture tree)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ class DuckDBEngine(Engine):
 
         return reduce_pairs(source, plan)
 
+    def reduce_capture(self, source: Any, plan: Any) -> Any:
+        from .capture import reduce_capture
+
+        return reduce_capture(source, plan, self.name)
+
 
 class PandasEngine(Engine):
     """In memory: a plan compiles to pandas masks and groupby over a DataFrame."""
@@ -78,3 +83,9 @@ class PandasEngine(Engine):
         from .pairs import reduce_frame_pairs
 
         return reduce_frame_pairs(source, plan)
+
+    def reduce_capture(self, source: Any, plan: Any) -> Any:
+        """The reference: the Python capture readers and the pandas pairing."""
+        from .capture import reduce_capture
+
+        return reduce_capture(source, plan, self.name)

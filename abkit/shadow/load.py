@@ -87,60 +87,38 @@ def _cloudwatch(spec: ExperimentSpec, endpoint: str | None, notes: list[str]):
     return latency, errors
 
 
-def load_shadow(data: Any, spec: ExperimentSpec) -> tuple[ShadowInputs, dict, dict]:
-    """(inputs for the statistics, the data-accounting section, the input section)."""
+def load_shadow(data: Any, spec: ExperimentSpec, plan: Any,
+                engine: str = "duckdb") -> tuple[ShadowInputs, dict, dict]:
+    """(inputs for the statistics, the data-accounting section, the input section) of a
+    capture tree: ``plan`` (an :class:`abkit.engine.capture.CapturePlan`) reduced by
+    ``engine``."""
     with contextlib.ExitStack() as stack:
-        return _load_shadow(data, spec, stack)
+        return _load_shadow(data, spec, plan, engine, stack)
 
 
-def _load_shadow(data: Any, spec: ExperimentSpec, stack: contextlib.ExitStack
-                 ) -> tuple[ShadowInputs, dict, dict]:
-    sh = spec.shadow
-    assert sh is not None
+def _load_shadow(data: Any, spec: ExperimentSpec, plan: Any, engine: str,
+                 stack: contextlib.ExitStack) -> tuple[ShadowInputs, dict, dict]:
+    from ..engine.base import get_engine
+
     notes: list[str] = []
     rejected: dict[str, int] = {}
     examples: dict[str, str] = {}
-    read = 0
-    latency = errors = None
-    if sh.input_format == "sagemaker-capture":
-        # the lines are decided in DuckDB SQL, with the Python reader's accounting
-        # (io/datacapture/duckdb_capture.py, held to it by tests/io/test_duckdb_capture.py)
-        from ..io.datacapture.duckdb_capture import read_capture_duckdb as read_capture
-        from ..io.datacapture.duckdb_truth import read_ground_truth_duckdb as read_ground_truth
-        from ..io.pairing import pair_capture
-
-        root, staging = _one_path(data, "shadow", stack)
-        cap = read_capture(root, features=sh.features or None, output_field=sh.output_field,
-                           variants=[sh.live, sh.candidate],
-                           output_range=(0.0, 1.0) if sh.output_kind == "probability" else None)
-        labels = None
-        if sh.labels:
-            lp = sh.path(sh.labels)
-            if lp is None or not lp.exists():
-                raise InputError(f"labels folder not found: {lp}",
-                                 "labels is resolved against the spec file's folder")
-            labels = read_ground_truth(
-                lp, label_kind="binary" if sh.output_kind == "probability" else "numeric")
-        pairs = pair_capture(cap, sh.live, sh.candidate, labels)
-        read = cap.accounting.records_read + (labels.accounting.records_read if labels else 0)
-        _merge(rejected, cap.accounting.rejected)
-        examples.update(cap.accounting.examples)
-        if labels is not None:
-            _merge(rejected, labels.accounting.rejected)
-            examples.update(labels.accounting.examples)
-        notes += list(cap.warnings)
-        if cap.accounting.unreadable_input:
-            notes.append(f"{cap.accounting.unreadable_input} records have an input that cannot "
-                         "be read as features (unreadable_input); their outputs are paired and "
-                         "compared, drift leaves them out (e.g. "
-                         f"{cap.accounting.unreadable_example})")
-        latency, errors = _cloudwatch(spec, cap.endpoint, notes)
-        label = str(root)
-        files = [str(f) for f in cap.files]
-        fmt = "sagemaker-capture"
-    else:  # generic logs are paired by the engines (abkit.engine.pairs): pairs_inputs
-        raise ValueError("load_shadow reads a SageMaker capture tree; generic logs are "
-                         "reduced by a pairs plan (abkit.engine.pairs)")
+    root, staging = _one_path(data, "shadow", stack)
+    red = get_engine(engine).reduce(root, plan)
+    cap, labels, pairs = red.capture, red.labels, red.pairs
+    read = cap.accounting.records_read + (labels.accounting.records_read if labels else 0)
+    _merge(rejected, cap.accounting.rejected)
+    examples.update(cap.accounting.examples)
+    if labels is not None:
+        _merge(rejected, labels.accounting.rejected)
+        examples.update(labels.accounting.examples)
+    notes += list(cap.warnings)
+    if cap.accounting.unreadable_input:
+        notes.append(f"{cap.accounting.unreadable_input} records have an input that cannot "
+                     "be read as features (unreadable_input); their outputs are paired and "
+                     "compared, drift leaves them out (e.g. "
+                     f"{cap.accounting.unreadable_example})")
+    latency, errors = _cloudwatch(spec, cap.endpoint, notes)
     _merge(rejected, pairs.accounting.rejected)
     examples.update(pairs.examples)
     if pairs.labels is not None:  # the label rows: missing_id, conflicts, labels_only ...
@@ -154,7 +132,8 @@ def _load_shadow(data: Any, spec: ExperimentSpec, stack: contextlib.ExitStack
         info, notes, examples = staging.rewrite_all((info, notes, examples))
     inputs, data_section = _sections(spec, pairs.frame, dict(pairs.unmatched), info,
                                      latency, errors, notes, read, used, rejected, examples)
-    source = {"label": label, "format": fmt, "files": files[:1000], "engine": "pandas"}
+    source = {"label": str(root), "format": "sagemaker-capture",
+              "files": [str(f) for f in cap.files][:1000], "engine": red.engine}
     if staging is not None:
         source = staging.rewrite_all(source)
     return inputs, data_section, source

@@ -4,7 +4,9 @@ pairs (quality, latency, errors, bias) and watch drift.
 Generic logs (``input_format = "log"``: one log with a variant column, or two logs, live
 then candidate, and an optional labels file) are reduced by the engines: a pairs plan
 (:class:`abkit.engine.pairs.PairsPlan`, the pairing join in SQL on DuckDB and Spark). A
-SageMaker capture tree is read by its own reader (:func:`abkit.shadow.load.load_shadow`).
+SageMaker capture tree is reduced by a capture plan (:class:`abkit.engine.capture
+.CapturePlan`: the lines decided and the records paired in DuckDB; pandas is the reference),
+which :func:`abkit.shadow.load.load_shadow` runs on the chosen engine.
 """
 
 from __future__ import annotations
@@ -41,11 +43,14 @@ class ShadowInput:
 
 @dataclass(frozen=True)
 class ShadowPlan:
-    """The spec and, for generic logs, the pairs plan (``None``: a capture tree)."""
+    """The spec and either the pairs plan of generic logs or the capture plan of a capture
+    tree, with the engine that reduces it."""
 
     spec: ExperimentSpec
     pairs: Any = None
     description: dict = field(default_factory=dict)
+    capture: Any = None
+    engine: str = "duckdb"
 
 
 def _missing(cols: list[str], need: list[str], label: str, side: str) -> None:
@@ -60,10 +65,11 @@ class ShadowStrategy(Strategy):
     accepts = frozenset({"variant_column", "on_rejected"})
 
     def accepted(self, spec: ExperimentSpec) -> frozenset[str]:
-        # a capture tree is split by its variant folders, not by a column, and read by its
-        # own reader; generic logs take the engine options of every engine reduction
+        # a capture tree is split by its variant folders, not by a column, and read by
+        # the capture readers (an engine, no CSV options); generic logs take the engine
+        # options of every engine reduction
         if spec.shadow is not None and spec.shadow.input_format == "sagemaker-capture":
-            return self.accepts - {"variant_column"}
+            return (self.accepts - {"variant_column"}) | {"engine"}
         return self.accepts | _ENGINE_OPTIONS
 
     def open(self, data: Any, overrides: Overrides) -> ShadowInput:
@@ -84,7 +90,7 @@ class ShadowStrategy(Strategy):
         sh = spec.shadow
         assert sh is not None
         if sh.input_format == "sagemaker-capture":
-            return ShadowPlan(spec)
+            return self._capture_plan(spec, source.overrides.engine)
         data, o = source.data, source.overrides
         two = isinstance(data, (list, tuple)) and len(data) == 2 and not any(
             is_frame(x) or is_spark_frame(x) for x in data)
@@ -136,11 +142,35 @@ class ShadowStrategy(Strategy):
                        "engine": live.engine}
         return ShadowPlan(spec, pairs, description)
 
+    @staticmethod
+    def _capture_plan(spec: ExperimentSpec, engine: str | None) -> ShadowPlan:
+        from ..engine.capture import CAPTURE_ENGINES, CapturePlan
+
+        sh = spec.shadow
+        assert sh is not None
+        engine = engine or "duckdb"
+        if engine not in CAPTURE_ENGINES:
+            from ..engine.base import ENGINES, get_engine
+
+            if engine not in ENGINES:
+                get_engine(engine)  # the usage error of an unknown engine
+            raise InputError(f"a SageMaker capture tree cannot be read with engine "
+                             f"{engine!r}", f"use one of: {', '.join(CAPTURE_ENGINES)} "
+                             "(DuckDB, the default, reads it on one machine)")
+        plan = CapturePlan(
+            live=sh.live, candidate=sh.candidate, features=tuple(sh.features) or None,
+            output_field=sh.output_field,
+            output_range=(0.0, 1.0) if sh.output_kind == "probability" else None,
+            labels=sh.path(sh.labels) if sh.labels else None,
+            label_kind="binary" if sh.output_kind == "probability" else "numeric")
+        return ShadowPlan(spec, capture=plan, engine=engine)
+
     def reduce(self, source: ShadowInput, plan: ShadowPlan) -> ReaderResult:
-        if plan.pairs is None:
+        if plan.capture is not None:
             from ..shadow.load import load_shadow
 
-            return ReaderResult(*load_shadow(source.data, plan.spec))
+            return ReaderResult(*load_shadow(source.data, plan.spec, plan.capture,
+                                             plan.engine))
         from ..shadow.load import pairs_inputs
 
         reduced = source.logs.reduce(plan.pairs)

@@ -253,11 +253,21 @@ def test_generic_logs_take_the_csv_options(tmp_path):
     assert got["shadow"]["pairs"] == 600 and got["decision"] == ref["decision"]
 
 
-def test_a_capture_tree_refuses_the_engine_options():
-    for kw in ({"engine": "duckdb"}, {"memory_limit": "1GB"}, {"delimiter": ";"}):
+def test_a_capture_tree_refuses_the_options_of_log_files():
+    for kw in ({"memory_limit": "1GB"}, {"delimiter": ";"}, {"decimal": ","}):
         with pytest.raises(InputError, match="does not apply"):
             abkit.analyze(SHADOW / "datacapture" / "churn-endpoint", SHADOW / "shadow.toml",
                           **kw)
+
+
+def test_a_capture_tree_takes_duckdb_or_pandas_and_refuses_spark():
+    tree, spec = SHADOW / "datacapture" / "churn-endpoint", SHADOW / "shadow.toml"
+    a = abkit.analyze(tree, spec, engine="duckdb").to_dict()
+    b = abkit.analyze(tree, spec, engine="pandas").to_dict()
+    assert (a["input"]["engine"], b["input"]["engine"]) == ("duckdb", "pandas")
+    assert a["shadow"] == b["shadow"] and a["data"] == b["data"]
+    with pytest.raises(InputError, match="cannot be read with engine 'spark'"):
+        abkit.analyze(tree, spec, engine="spark")
 
 
 def test_generic_log_missing_columns_are_named(tmp_path):

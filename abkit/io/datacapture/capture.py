@@ -66,6 +66,7 @@ def read_capture(
     endpoint: str | None = None,
     variants: Sequence[str] | None = None,
     output_range: tuple[float, float] | None = (0.0, 1.0),
+    columns_only: bool = False,
 ) -> CaptureRead:
     """Read a SageMaker Data Capture tree into one row per request and variant.
 
@@ -102,6 +103,8 @@ def read_capture(
     output_range
         Closed interval the output must lie in, default ``(0, 1)`` for probabilities;
         ``None`` for regression outputs. Outside it: ``out_of_range_output``.
+    columns_only
+        Keep the records' columns as arrays (``CaptureRead.columns``) and build no frame.
 
     Returns
     -------
@@ -247,22 +250,23 @@ def read_capture(
         for name, values in zip(feats, per_col):
             cols[name] = _feature_column(values)
     return capture_result(cols, counters, var_names, ep_names, feats, output_field,
-                          output_range, files, t0, warnings)
+                          output_range, files, t0, warnings, columns_only)
 
 
 def capture_result(cols: dict[str, Any], counters: dict, var_names: list[str],
                    ep_names: list[str], feats: tuple[str, ...], output_field: str | None,
                    output_range: tuple[float, float] | None, files: list, t0: float,
-                   warnings: Sequence[str]) -> CaptureRead:
+                   warnings: Sequence[str], columns_only: bool = False) -> CaptureRead:
     """The :class:`CaptureRead` of the used records' columns ``cols`` and the per-variant
-    counters (both capture readers end here; the accounting is checked against the frame)."""
-    frame = pd.DataFrame(cols)
+    counters (both capture readers end here; the accounting is checked against the frame).
+    ``columns_only``: the columns are kept as they are, and no frame is built."""
+    frame = None if columns_only else pd.DataFrame(cols)
     by_variant = {v: counters[v].freeze() for v in var_names}
     acc = _merge(by_variant.values())
-    if acc.records_used != len(frame):  # pragma: no cover - an accounting bug
+    if acc.records_used != len(cols["line"]):  # pragma: no cover - an accounting bug
         raise AssertionError("capture accounting and frame disagree")
     return CaptureRead(
-        frame=frame, accounting=acc, by_variant=by_variant,
+        frame=frame, columns=cols if columns_only else None, accounting=acc, by_variant=by_variant,
         endpoint=ep_names[0] if len(ep_names) == 1 and ep_names[0] else None,
         features=feats, output_field=output_field,
         output_range=(float(output_range[0]), float(output_range[1]))

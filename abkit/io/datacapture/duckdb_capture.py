@@ -140,11 +140,13 @@ def read_capture_duckdb(
     endpoint: str | None = None,
     variants: Sequence[str] | None = None,
     output_range: tuple[float, float] | None = (0.0, 1.0),
+    columns_only: bool = False,
 ) -> CaptureRead:
     """:func:`read_capture` (same parameters, same result) with the lines read by DuckDB.
 
     Paths with a key holding a quote or a backslash are read by :func:`read_capture`
     itself. See :func:`read_capture` for the parameters, the reasons and the duplicate rule.
+    ``columns_only``: the records' columns without a frame (``CaptureRead.columns``).
     """
     t0 = time.perf_counter()
     rules = CaptureRules.from_options(features, output_field, output_label_field,
@@ -154,7 +156,8 @@ def read_capture_duckdb(
     if any(s is not None and json_path(s) is None for s in (out_steps, lab_steps)):
         return read_capture(root, features=features, output_field=output_field,
                             output_label_field=output_label_field, endpoint=endpoint,
-                            variants=variants, output_range=output_range)
+                            variants=variants, output_range=output_range,
+                            columns_only=columns_only)
     files = capture_files(root, endpoint, variants)
     n_feat = len(feats)
     var_names: list[str] = []
@@ -228,4 +231,4 @@ def read_capture_duckdb(
     for k, name in enumerate(feats):
         cols[name] = c.feature(k, idx)
     return capture_result(cols, counters, var_names, ep_names, feats, output_field,
-                          output_range, files, t0, dec.warnings)
+                          output_range, files, t0, dec.warnings, columns_only)

@@ -18,11 +18,16 @@ class CaptureRead:
 
     Attributes
     ----------
-    frame : DataFrame
+    frame : DataFrame or None
         One row per used record: ``endpoint, variant, event_id, inference_id, request_id
         (inference_id, else event_id), inference_time (UTC), file, line, output``, then
         ``output_label`` when ``output_label_field`` was given, then one column per feature
-        (float, or object holding strings where a token was not a number).
+        (float, or object holding strings where a token was not a number). ``None`` when
+        the reader was asked for ``columns_only``.
+    columns : dict or None
+        With ``columns_only``: the same columns as arrays (numpy, pandas Categorical; the
+        time a pandas Series), without the frame (the DuckDB pairing reads them:
+        :func:`abkit.engine.duckdb_capture_pairs.pair_capture_columns`).
     accounting : Accounting
         All variants together.
     by_variant : dict
@@ -39,6 +44,7 @@ class CaptureRead:
     files: tuple[Path, ...]
     seconds: float
     warnings: tuple[str, ...] = ()
+    columns: dict[str, Any] | None = None
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -46,12 +52,18 @@ class CaptureRead:
 
     def variant(self, name: str) -> pd.DataFrame:
         """The used records of one variant (a copy, index reset)."""
+        self.check_variant(name)
+        if self.frame is None:
+            raise ValueError("this capture was read with columns_only=True: no frame")
+        sub = self.frame[self.frame["variant"] == name].reset_index(drop=True)
+        return sub
+
+    def check_variant(self, name: str) -> None:
+        """InputError (exit 2) when ``name`` is not a variant folder of the capture."""
         if name not in self.by_variant:
             raise InputError(f"variant {name!r} is not in the capture (found: "
                              f"{', '.join(self.by_variant) or 'none'})",
                              "check the live/candidate names against the variant folders")
-        sub = self.frame[self.frame["variant"] == name].reset_index(drop=True)
-        return sub
 
     def to_dict(self) -> dict[str, Any]:
         return {

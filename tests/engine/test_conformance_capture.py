@@ -1,0 +1,193 @@
+"""Engine conformance of the capture plan: pandas (the reference: the Python readers, a frame
+of every record, ``pair_capture``) and DuckDB (the lines decided in SQL, the records paired in
+DuckDB without a frame) give the same reduction: the same pairs frame (values, dtypes, the
+Python types in object columns, row order), the same accounting of the capture, the labels
+and the pairing (each side's, the labels' own), the same examples and diagnostics, or the
+same usage error. Spark has no capture compilation and refuses the tree with exit 2.
+
+Cases: the shipped samples (``data/shadow``), a generated tree, a hand-written tree that trips
+every pairing rule, and random trees drawn from small pools of ids, features and labels (so
+that duplicates, one-sided requests, label keys and mismatches collide in every way).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from abkit.cli import main
+from abkit.engine.base import get_engine
+from abkit.engine.capture import CapturePlan
+
+from capture_lines import CAP, CAP_SHADOW, GT, cap_rec, gt_rec, write_lines
+
+ROOT = Path(__file__).resolve().parents[2]
+SHADOW = ROOT / "data" / "shadow"
+FEATURES = ("tenure_months", "monthly_charges", "total_charges", "num_support_tickets",
+            "contract_type", "has_fiber", "age", "days_since_last_login")
+LIVE, CAND = "variant-live", "variant-shadow"
+
+
+def _outcome(engine: str, tree: Path, plan: CapturePlan):
+    try:
+        return get_engine(engine).reduce(tree, plan), None
+    except Exception as e:  # compared: same type and message
+        return None, e
+
+
+def assert_same(tree: Path, plan: CapturePlan):
+    """Both engines reduce ``plan`` over ``tree`` alike; the DuckDB reduction."""
+    ref, ref_err = _outcome("pandas", tree, plan)
+    duck, duck_err = _outcome("duckdb", tree, plan)
+    if ref_err is not None or duck_err is not None:
+        assert type(ref_err) is type(duck_err) and str(ref_err) == str(duck_err), \
+            (ref_err, duck_err)
+        return None
+    a, b = ref.pairs.frame, duck.pairs.frame
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes]
+    for col in a.columns:
+        if a[col].dtype == object:
+            assert [type(x) for x in a[col]] == [type(x) for x in b[col]], col
+    assert ref.to_dict() == duck.to_dict()
+    assert ref.pairs.by_side == duck.pairs.by_side
+    assert ref.pairs.labels == duck.pairs.labels
+    assert ref.pairs.diagnostics == duck.pairs.diagnostics
+    assert duck.capture.frame is None and ref.capture.frame is not None
+    return duck
+
+
+@pytest.mark.parametrize("endpoint", ["churn-endpoint", "churn-endpoint-same"])
+@pytest.mark.parametrize("kw", [
+    {"features": FEATURES, "labels": "binary"}, {"labels": "binary"},
+    {"features": FEATURES[:3], "labels": "numeric", "output_range": None},
+    {"features": FEATURES}])
+def test_shipped_samples(endpoint, kw):
+    kw = dict(kw)
+    kind = kw.pop("labels", None)
+    plan = CapturePlan(LIVE, CAND, output_field="predictions[0].score",
+                       labels=SHADOW / "groundtruth" / endpoint if kind else None,
+                       label_kind=kind or "binary", **kw)
+    red = assert_same(SHADOW / "datacapture" / endpoint, plan)
+    assert red.pairs.n_pairs > 500
+
+
+def test_generated_tree(tmp_path):
+    from abkit.datasets.capture.generate import write_shadow_capture
+
+    write_shadow_capture(tmp_path, requests=3000, seed=11)
+    for ep in ("churn-endpoint", "churn-endpoint-same"):
+        plan = CapturePlan(LIVE, CAND, features=FEATURES, output_field="predictions[0].score",
+                           labels=tmp_path / "groundtruth" / ep)
+        assert assert_same(tmp_path / "datacapture" / ep, plan).pairs.n_pairs > 2000
+
+
+def _tree(root: Path, live: list[str], shadow: list[str], gt: list[str] | None) -> None:
+    write_lines(root, CAP, live)
+    write_lines(root, CAP_SHADOW, shadow)
+    if gt is not None:
+        write_lines(root, GT, gt)
+
+
+def test_every_pairing_rule(tmp_path):
+    live = [cap_rec("e0", iid="r0", out="0.2"),                       # a pair
+            cap_rec("e1", iid="r1", out="0.7", inp="12,71"),          # input mismatch
+            cap_rec("e2", out="0.6"),                                 # paired by eventId
+            cap_rec("e3", iid="r3", out="0.1"),                       # live only
+            cap_rec("e4", iid="r4", out="0.3"), cap_rec("e5", iid="r4", out="0.4"),  # dup
+            cap_rec("e6", iid="r6", out="0.5", inp="x,70.5"),         # text feature
+            cap_rec("e7", iid="r7", out="0.5", inp="1,2,3"),          # unreadable input
+            cap_rec("e8", iid="r8", out="0.9", inp="3,")]             # empty token
+    shadow = [cap_rec("s0", iid="r0", out="0.3"), cap_rec("s1", iid="r1", out="0.8"),
+              cap_rec("e2", out="0.5"), cap_rec("s4", iid="r4", out="0.4"),
+              cap_rec("s6", iid="r6", out="0.5", inp="y,70.5"),
+              cap_rec("s7", iid="r7", out="0.5"), cap_rec("s8", iid="r8", out="0.9", inp="3,"),
+              cap_rec("s9", iid="r9", out="0.2"),                     # shadow only
+              cap_rec("s10", iid="r10", out="0.2"), cap_rec("s11", iid="r10", out="0.3")]
+    gt = [gt_rec("r0", "0", key="inferenceId"), gt_rec("r1", "1"), gt_rec("e2", "1"),
+          gt_rec("e6", "1"),                                          # the eventId key
+          gt_rec("r3", "1"),                                          # an unpaired live id
+          gt_rec("nobody", "0"),                                      # no record has it
+          gt_rec("r7", "1"), gt_rec("r7", "0"),                       # conflicting
+          gt_rec("r8", "1"), gt_rec("r8", "1"),                       # repeated
+          gt_rec("r9", "x")]                                          # bad label
+    _tree(tmp_path, live, shadow, gt)
+    plan = CapturePlan(LIVE, CAND, features=("a", "b"), labels=tmp_path / GT)
+    red = assert_same(tmp_path / "ep", plan)
+    p = red.pairs
+    assert list(p.frame["request_id"]) == ["r0", "r1", "e2", "r6", "r7", "r8"]
+    assert p.unmatched == {"live_only": 1, "shadow_only": 1, "labels_only": 2}
+    assert p.by_side["live"].rejected == {"duplicate_request": 2, "live_only": 1}
+    assert p.by_side["shadow"].rejected == {"duplicate_request": 3, "shadow_only": 1}
+    assert p.input_mismatch == 2  # r1 (a number), r6 (a text token); r7 is not compared
+    assert "matches an unpaired live record" in p.examples["labels_only"]
+    assert dict(zip(p.frame["request_id"], p.frame["label"]))["r6"] == 1.0  # by eventId
+    # without features nothing is compared; without labels nothing is attached
+    assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, labels=tmp_path / GT))
+    assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, features=("a", "b")))
+
+
+@pytest.mark.parametrize("case", ["disjoint", "unlabelled", "unknown_variant", "empty_side"])
+def test_no_pairs_no_labels_and_errors(tmp_path, case):
+    live = [cap_rec(f"e{i}", iid=f"r{i}", out="0.5") for i in range(4)]
+    shadow = [cap_rec(f"s{i}", iid=f"{'q' if case == 'disjoint' else 'r'}{i}", out="0.4")
+              for i in range(4)]
+    if case == "empty_side":
+        shadow = [cap_rec("s0", iid="r0", out="7")]  # out of range: the side has no record
+    _tree(tmp_path, live, shadow, [gt_rec("zz", "1")])
+    cand = "variant-other" if case == "unknown_variant" else CAND
+    red = assert_same(tmp_path / "ep", CapturePlan(LIVE, cand, features=("a", "b"),
+                                                   labels=tmp_path / GT))
+    if case == "unknown_variant":
+        assert red is None
+    else:
+        codes = [d.code for d in red.pairs.diagnostics]
+        assert codes == (["NO_LABELLED_PAIRS"] if case == "unlabelled" else ["NO_PAIRS"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_trees(tmp_path, seed):
+    rng = random.Random(seed)
+    ids = [f"r{i}" for i in range(12)]
+    tokens = ["1", "1.0", "", "x", "2", " 2", "nan"]
+
+    def rec(side: str, k: int) -> str:
+        iid = rng.choice(ids + [None])
+        eid = rng.choice([f"{side}{k}", f"{side}{k}", rng.choice(ids)])
+        return cap_rec(eid, iid=iid, out=str(round(rng.random(), 3)),
+                       inp=f"{rng.choice(tokens)},{rng.choice(tokens)}")
+
+    live = [rec("e", k) for k in range(rng.randint(0, 25))]
+    shadow = [rec("s", k) for k in range(rng.randint(0, 25))]
+    gt = [gt_rec(rng.choice(ids + ["e1", "s2", "zz"]), rng.choice(["0", "1", "1", "x"]),
+                 key=rng.choice(["eventId", "inferenceId"])) for _ in range(rng.randint(0, 15))]
+    _tree(tmp_path, live, shadow, gt)
+    assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, features=("a", "b"),
+                                             labels=tmp_path / GT))
+
+
+def test_spark_refuses_a_capture_tree_with_exit_2(capsys):
+    rc = main(["report", str(SHADOW / "datacapture" / "churn-endpoint"), "--spec",
+               str(SHADOW / "shadow.toml"), "--engine", "spark"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot be read with engine 'spark'" in err and "Traceback" not in err
+
+
+def test_the_report_names_the_engine_that_read_the_tree(tmp_path, capsys):
+    docs = {}
+    for engine in ("duckdb", "pandas"):
+        out = tmp_path / f"{engine}.json"
+        assert main(["report", str(SHADOW / "datacapture" / "churn-endpoint"), "--spec",
+                     str(SHADOW / "shadow.toml"), "--engine", engine, "--format", "json",
+                     "-o", str(out)]) in (0, 1)
+        docs[engine] = json.loads(out.read_text())
+    assert docs["duckdb"]["input"]["engine"] == "duckdb"
+    assert docs["pandas"]["input"]["engine"] == "pandas"
+    for d in docs.values():
+        d.pop("generated_at")
+        d["input"].pop("engine")
+    assert docs["duckdb"] == docs["pandas"]
