@@ -111,8 +111,7 @@ def _id_accounting(con, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray
 
 
 def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np.ndarray,
-                   live_rows: np.ndarray, examples: dict[str, str]
-                   ) -> tuple[np.ndarray, Accounting, int]:
+                   examples: dict[str, str]) -> tuple[np.ndarray, Accounting, int]:
     """Each pair's label (NaN when none), the labels' accounting and the labels that
     matched no pair (``labels_only``)."""
     lc = _Counter()
@@ -124,7 +123,7 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
                         pa.float64(), from_pandas=True)}))
     con.execute(_LABELS.format(id=id_sql("_lid")))
     con.execute(_LABEL_RULES)
-    lf, ll = labels["file"].to_numpy(dtype=object), labels["line"].to_numpy()
+    lf, ll = labels["file"], labels["line"]
     where = {"missing_id": "the label id is empty",
              "bad_label": "the label is not a finite number",
              "conflicting_label": "has different labels",
@@ -138,7 +137,7 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
         if r in got:
             n, p, i = got[r]
             what = where[r] if i is None else f"id {i!r} {where[r]}"
-            lc.reject(r, f"{lf[p]}:{ll[p]}: {what}", int(n))
+            lc.reject(r, f"{lf.iloc[p]}:{ll.iloc[p]}: {what}", int(n))
     inf_id, ev_id = cols["inference_id"], cols["event_id"]
     con.register("keys", pa.table({
         "_k": pa.array(np.arange(len(live_idx), dtype=np.int64)),
@@ -161,10 +160,9 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
         "FROM labr WHERE _r IS NULL)").fetchone()
     lc.used = int(hit)
     if miss:
-        live_ids = {None if pd.isna(v) else str(v).strip() or None
-                    for v in np.asarray(cols["request_id"], dtype=object)[live_rows]}
-        hint = ("it matches an unpaired live record" if first in live_ids
-                else "no live record has that id")
+        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {id_sql('_id')} = ?",
+                           [first]).fetchone()[0]
+        hint = "it matches an unpaired live record" if live else "no live record has that id"
         ex = f"label id {first!r} matches no pair ({hint})"
         lc.reject("labels_only", ex, int(miss))
         examples.setdefault("labels_only", ex)
@@ -239,7 +237,7 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
         label_vals, label_acc, unmatched_labels = np.full(n, np.nan), None, 0
         if labels is not None:
             label_vals, label_acc, unmatched_labels = _attach_labels(
-                con, labels.frame, cols, li, rows[0], examples)
+                con, labels.frame, cols, li, examples)
     finally:
         con.close()
     feats = tuple(cap.features)

@@ -104,9 +104,13 @@ class _Cand:
 
     def feature(self, k: int, idx: np.ndarray) -> np.ndarray:
         """Feature ``k`` of the records ``idx``, as :func:`_feature_column` makes it."""
-        if not self.slow and self.n_fast and self.fast.column(f"x{k}").null_count == 0:
-            # every token is a plain number: the float column _feature_column would make
-            return self.fast.column(f"x{k}").to_numpy()[self.src[idx]]
+        if self.n_fast and self.fast.column(f"x{k}").null_count == 0:
+            # every SQL token is a plain number, read as float() reads it: the float column
+            # _feature_column would make, if the lines the Python rules decided convert too
+            slow = _feature_column([x[2][5][k] for x in self.slow])
+            if slow.dtype == float:
+                x = np.concatenate([self.fast.column(f"x{k}").to_numpy(), slow])
+                return x[self.src[idx]]
         toks = np.asarray(self.fast.column(f"t{k}").to_numpy(zero_copy_only=False),
                           dtype=object) if self.n_fast else np.zeros(0, dtype=object)
         values = self._merge(toks, [x[2][5][k] for x in self.slow])

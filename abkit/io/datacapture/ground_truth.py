@@ -128,10 +128,10 @@ def labels_result(cnt: _Counter, files: list, g_file, g_line, g_id, g_lab, g_tim
                 f"{files[g_file[j]].path}:{int(g_line[j])}"), n=int(rep.size))
         keep = ~conflict & ~repeat
     cnt.used = int(keep.sum())
-    hours = [f.hour for f in files]
+    hours = pd.Series([f.hour for f in files], dtype="datetime64[us, UTC]")  # per file
     t_meta = pd.to_datetime(pd.Series(g_time, dtype=object), utc=True, format="ISO8601",
                             errors="coerce")
-    t_path = pd.Series([hours[i] for i in g_file.tolist()], dtype="datetime64[us, UTC]")
+    t_path = pd.Series(hours.array.take(g_file))
     label_time = t_meta.where(t_meta.notna(), t_path)
     frame = pd.DataFrame({
         "event_id": df["event_id"][keep].reset_index(drop=True),
