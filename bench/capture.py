@@ -36,6 +36,7 @@ accounting, printing the first difference.
     .venv/bin/python bench/capture.py --make    # once (~70 s, ~1 GB)
     .venv/bin/python bench/capture.py --check   # equality of the two readers
     .venv/bin/python bench/capture.py           # timings; table to bench/out/capture_results.md
+    .venv/bin/python bench/capture.py --pairs   # the capture plan against a join floor
 """
 
 from __future__ import annotations
@@ -81,6 +82,27 @@ FROM (SELECT list_extract(string_split(filename, '/'), -6) AS variant,
                      columns = {{'captureData': 'STRUCT(endpointOutput STRUCT(data VARCHAR, encoding VARCHAR))',
                                  'eventMetadata': 'STRUCT(eventId VARCHAR)'}}))
 GROUP BY ALL ORDER BY variant
+"""
+#: the issue's floor of the pairing: read_json, join on inferenceId, agreement and mean
+#: difference (no accounting, no labels)
+PAIRS_FLOOR_SQL = """
+WITH r AS (
+  SELECT list_extract(string_split(filename, '/'), -6) AS variant,
+         eventMetadata.inferenceId AS iid,
+         CASE WHEN captureData.endpointOutput.encoding = 'JSON'
+              THEN TRY_CAST(json_extract_string(captureData.endpointOutput.data,
+                                                '$.predictions[0].score') AS DOUBLE)
+              WHEN captureData.endpointOutput.encoding = 'CSV'
+              THEN TRY_CAST(split_part(captureData.endpointOutput.data, ',', 1) AS DOUBLE)
+         END AS score
+  FROM read_json({glob}, format = 'newline_delimited', filename = true, ignore_errors = true,
+                 columns = {{'captureData': 'STRUCT(endpointOutput STRUCT(data VARCHAR, encoding VARCHAR))',
+                             'eventMetadata': 'STRUCT(inferenceId VARCHAR)'}}))
+SELECT count(*) AS pairs, avg(CAST((l.score >= 0.5) = (s.score >= 0.5) AS DOUBLE)) AS agree,
+       avg(s.score - l.score) AS mean_diff
+FROM r l JOIN r s ON l.iid = s.iid
+WHERE l.variant = 'variant-live' AND s.variant = 'variant-shadow'
+  AND isfinite(l.score) AND isfinite(s.score)
 """
 GT_FLOOR_SQL = """
 SELECT count(*) AS n, count(eventMetadata.eventId) AS ids,
@@ -342,6 +364,25 @@ def child(kind: str, root: Path) -> int:
         glob = str(root / EP / "*" / "*" / "*" / "*" / "*" / "*.jsonl")
         rows = duckdb.connect().execute(FLOOR_SQL.format(glob=_q(glob))).fetchall()
         out = {"by_variant": {r[0]: {"n": r[1], "ids": r[2], "score_sum": r[3]} for r in rows}}
+    elif kind == "pairs":  # the engine's capture plan: lines, labels and the pairing
+        from abkit.engine.base import get_engine
+        from abkit.engine.capture import CapturePlan
+
+        kw = _spec_kwargs()
+        live, cand = kw.pop("variants")
+        red = get_engine("duckdb").reduce(root / EP, CapturePlan(
+            live, cand, features=tuple(kw["features"]), output_field=kw["output_field"],
+            labels=GT / EP))
+        f = red.pairs.frame
+        agree = float(((f["output_live"] >= 0.5) == (f["output_shadow"] >= 0.5)).mean())
+        out = {"pairs": red.pairs.n_pairs, "labelled": red.pairs.n_labelled,
+               "agree": agree, "mean_diff": float((f["output_shadow"] - f["output_live"]).mean())}
+    elif kind == "pairs-floor":
+        import duckdb
+
+        glob = str(root / EP / "*" / "*" / "*" / "*" / "*" / "*.jsonl")
+        r = duckdb.connect().execute(PAIRS_FLOOR_SQL.format(glob=_q(glob))).fetchone()
+        out = {"pairs": r[0], "agree": r[1], "mean_diff": r[2]}
     elif kind == "gt-floor":
         import duckdb
 
@@ -504,6 +545,25 @@ def table(runs: dict[str, list[dict]], floor: str) -> list[str]:
     return lines
 
 
+def _pairs_series(args, m: str) -> int:
+    cfg = [("abkit capture plan (DuckDB): lines, labels, pairing", "pairs", args.tree),
+           ("floor (read_json, join on inferenceId, agreement, mean difference)",
+            "pairs-floor", args.tree)]
+    runs, waits = series(cfg, args.repeat, args.max_wait)
+    out = [f"machine: {m}", "", "### Data Capture pairs, 2 variants x 1M records", ""]
+    out += table(runs, cfg[1][0])
+    a, f = runs[cfg[0][0]][-1], runs[cfg[1][0]][-1]
+    out += ["", f"abkit: {a['pairs']:,} pairs ({a['labelled']:,} labelled), agreement "
+            f"{a['agree']:.6f}, mean difference {a['mean_diff']:.6g}; floor: {f['pairs']:,} "
+            f"pairs, agreement {f['agree']:.6f}, mean difference {f['mean_diff']:.6g}",
+            "load waits: " + ", ".join(f"{w['load']:.2f} after {w['waited_s']:.0f} s"
+                                       for w in waits)]
+    text = "\n".join(out) + "\n"
+    (OUT / "capture_pairs_results.md").write_text(text)
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--make", action="store_true", help="write the capture tree and labels")
@@ -512,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", type=Path, default=TREE)
     ap.add_argument("--gt-tree", type=Path, default=GT)
     ap.add_argument("--no-gt", action="store_true", help="skip the ground-truth readers")
+    ap.add_argument("--pairs", action="store_true",
+                    help="time the capture plan (read + labels + pairing) against a join floor")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--max-wait", type=float, default=LOAD_WAIT_S,
                     help="seconds to wait for load < 1.5 before a round (default 600)")
@@ -537,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
         p.read_bytes()  # page cache warm
     m = machine()
     print(f"machine: {m}", flush=True)
+    if args.pairs:
+        return _pairs_series(args, m)
     cap_cfg = [("Python reader `read_capture`", "python", args.tree),
                ("DuckDB reader `read_capture_duckdb`", "duckdb", args.tree),
                ("floor (one `read_json` query, every core)", "floor", args.tree)]

@@ -130,7 +130,7 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
              "duplicate_label": "is labelled more than once (first kept)"}
     bad = con.execute("SELECT _bad, count(*), min(_lpos) FROM lab WHERE _bad IS NOT NULL "
                       "GROUP BY _bad").fetchall()
-    dup = con.execute("SELECT _r, count(*), arg_min(_lpos, _lpos), arg_min(_lid, _lpos) "
+    dup = con.execute("SELECT _r, count(*), min(_lpos), arg_min(_lid, _lpos) "
                       "FROM labr WHERE _r IS NOT NULL GROUP BY _r").fetchall()
     got = {r: (n, p, None) for r, n, p in bad} | {r: (n, p, i) for r, n, p, i in dup}
     for r in ("missing_id", "bad_label", "conflicting_label", "duplicate_label"):

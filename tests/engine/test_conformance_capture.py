@@ -191,3 +191,39 @@ def test_the_report_names_the_engine_that_read_the_tree(tmp_path, capsys):
         d.pop("generated_at")
         d["input"].pop("engine")
     assert docs["duckdb"] == docs["pandas"]
+
+
+def test_the_pairing_checks_labels_it_is_given(tmp_path):
+    """The pairing's own label rules (empty ids, labels that are not numbers, conflicts,
+    repeats), which the ground-truth readers already apply, on a labels frame spoiled by
+    hand: the DuckDB pairing gives the reference's accounting."""
+    import dataclasses
+
+    from abkit.io.datacapture import read_capture, read_ground_truth
+    from abkit.io.datacapture.duckdb_capture import read_capture_duckdb
+    from abkit.io.pairing import pair_capture
+
+    from abkit.engine.duckdb_capture_pairs import pair_capture_columns
+
+    live = [cap_rec(f"e{i}", iid=f"r{i}", out="0.5") for i in range(6)]
+    shadow = [cap_rec(f"s{i}", iid=f"r{i}", out="0.4") for i in range(6)]
+    _tree(tmp_path, live, shadow, [gt_rec("r0", "1")])
+    labels = read_ground_truth(tmp_path / GT)
+    n = 9
+    frame = pd.DataFrame({
+        "event_id": pd.array(["r1", None, "  ", "r2", "r2", "r3", "r3", "r4", "zz"],
+                             dtype=object),
+        "label": [1.0, 1.0, 0.0, float("nan"), 1.0, 0.0, 1.0, 1.0, 1.0],
+        "label_time": pd.Series([pd.NaT] * n, dtype="datetime64[us, UTC]"),
+        "file": pd.Categorical(["g.jsonl"] * n), "line": list(range(1, n + 1))})
+    frame.loc[7, "label"] = float("inf")
+    spoiled = dataclasses.replace(labels, frame=pd.concat([frame, frame.iloc[[0]]],
+                                                          ignore_index=True))
+    kw = {"features": ["a", "b"]}
+    ref = pair_capture(read_capture(tmp_path / "ep", **kw), LIVE, CAND, spoiled)
+    new = pair_capture_columns(read_capture_duckdb(tmp_path / "ep", columns_only=True, **kw),
+                               LIVE, CAND, spoiled)
+    pd.testing.assert_frame_equal(ref.frame, new.frame, check_exact=True)
+    assert ref.to_dict() == new.to_dict() and ref.examples == new.examples
+    assert set(new.labels.rejected) == {"missing_id", "bad_label", "conflicting_label",
+                                        "duplicate_label", "labels_only"}
