@@ -179,7 +179,8 @@ d AS (SELECT *, {_base64('o')} AS o_b64, {_base64('i') if n_feat else 'NULL'} AS
 e AS MATERIALIZED (SELECT *, {o_kind} AS o_kind, {o_text} AS o_text,
              {i_kind if n_feat else 'NULL'} AS i_kind, {i_text if n_feat else 'NULL'} AS i_text
       FROM d),
-f AS (SELECT *, CASE WHEN o_kind = 'json' THEN {_strict_json('o_text')} END AS o_j,
+f AS MATERIALIZED (  -- its own step: inlined, trim(i_text) is computed once per use
+      SELECT *, CASE WHEN o_kind = 'json' THEN {_strict_json('o_text')} END AS o_j,
              trim(i_text, {_WS}) AS core
       FROM e WHERE o_kind IS NOT NULL),
 g AS (SELECT *, {o_val} AS o_val, string_split(core, ',') AS toks FROM f
@@ -211,7 +212,7 @@ def label_sql(steps, label_kind: str) -> str:
         y_csv, y_json = _csv_number("g_text"), _json_number("g_val", "g_vty")
     return f"""
 WITH a AS (SELECT r, {_strict_json('line')} AS j FROM lines),
-b AS (SELECT r, json_type(j, [{lst}]) AS ty, json_extract_string(j, [{lst}]) AS s,
+b AS MATERIALIZED (SELECT r, json_type(j, [{lst}]) AS ty, json_extract_string(j, [{lst}]) AS s,
              {_distinct_keys('j', ['$', gt, meta])} AS keys_ok
       FROM a WHERE j IS NOT NULL),
 c AS (SELECT r, CASE WHEN ty[4] = 'VARCHAR' THEN s[4] ELSE s[5] END AS eid,
