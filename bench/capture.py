@@ -66,41 +66,32 @@ FILE_MINUTES = 20
 JSON_INPUT_SHARE = 0.001
 LOAD_MAX, LOAD_POLL_S, LOAD_WAIT_S = 1.5, 10.0, 600.0
 
-FLOOR_SQL = """
-SELECT variant, count(*) AS n, count(eid) AS ids,
+#: the records both floors read: variant (from the path), one id, the score
+_RECORDS_SQL = """
+SELECT list_extract(string_split(filename, '/'), -6) AS variant, eventMetadata.{id} AS id,
+       CASE WHEN captureData.endpointOutput.encoding = 'JSON'
+            THEN TRY_CAST(json_extract_string(captureData.endpointOutput.data,
+                                              '$.predictions[0].score') AS DOUBLE)
+            WHEN captureData.endpointOutput.encoding = 'CSV'
+            THEN TRY_CAST(split_part(captureData.endpointOutput.data, ',', 1) AS DOUBLE)
+       END AS score
+FROM read_json({{glob}}, format = 'newline_delimited', filename = true, ignore_errors = true,
+               columns = {{{{'captureData': 'STRUCT(endpointOutput STRUCT(data VARCHAR, encoding VARCHAR))',
+                           'eventMetadata': 'STRUCT({id} VARCHAR)'}}}})
+"""
+FLOOR_SQL = f"""
+SELECT variant, count(*) AS n, count(id) AS ids,
        sum(score) FILTER (WHERE isfinite(score)) AS score_sum
-FROM (SELECT list_extract(string_split(filename, '/'), -6) AS variant,
-             eventMetadata.eventId AS eid,
-             CASE WHEN captureData.endpointOutput.encoding = 'JSON'
-                  THEN TRY_CAST(json_extract_string(captureData.endpointOutput.data,
-                                                    '$.predictions[0].score') AS DOUBLE)
-                  WHEN captureData.endpointOutput.encoding = 'CSV'
-                  THEN TRY_CAST(split_part(captureData.endpointOutput.data, ',', 1) AS DOUBLE)
-             END AS score
-      FROM read_json({glob}, format = 'newline_delimited', filename = true,
-                     ignore_errors = true,
-                     columns = {{'captureData': 'STRUCT(endpointOutput STRUCT(data VARCHAR, encoding VARCHAR))',
-                                 'eventMetadata': 'STRUCT(eventId VARCHAR)'}}))
+FROM ({_RECORDS_SQL.format(id="eventId")})
 GROUP BY ALL ORDER BY variant
 """
 #: the issue's floor of the pairing: read_json, join on inferenceId, agreement and mean
 #: difference (no accounting, no labels)
-PAIRS_FLOOR_SQL = """
-WITH r AS (
-  SELECT list_extract(string_split(filename, '/'), -6) AS variant,
-         eventMetadata.inferenceId AS iid,
-         CASE WHEN captureData.endpointOutput.encoding = 'JSON'
-              THEN TRY_CAST(json_extract_string(captureData.endpointOutput.data,
-                                                '$.predictions[0].score') AS DOUBLE)
-              WHEN captureData.endpointOutput.encoding = 'CSV'
-              THEN TRY_CAST(split_part(captureData.endpointOutput.data, ',', 1) AS DOUBLE)
-         END AS score
-  FROM read_json({glob}, format = 'newline_delimited', filename = true, ignore_errors = true,
-                 columns = {{'captureData': 'STRUCT(endpointOutput STRUCT(data VARCHAR, encoding VARCHAR))',
-                             'eventMetadata': 'STRUCT(inferenceId VARCHAR)'}}))
+PAIRS_FLOOR_SQL = f"""
+WITH r AS ({_RECORDS_SQL.format(id="inferenceId")})
 SELECT count(*) AS pairs, avg(CAST((l.score >= 0.5) = (s.score >= 0.5) AS DOUBLE)) AS agree,
        avg(s.score - l.score) AS mean_diff
-FROM r l JOIN r s ON l.iid = s.iid
+FROM r l JOIN r s ON l.id = s.id
 WHERE l.variant = 'variant-live' AND s.variant = 'variant-shadow'
   AND isfinite(l.score) AND isfinite(s.score)
 """

@@ -75,11 +75,11 @@ class CaptureReduction:
 
 
 def _labels_path(plan: CapturePlan) -> Path:
-    lp = plan.labels
-    if lp is None or not Path(lp).exists():
+    lp = Path(plan.labels)  # type: ignore[arg-type]
+    if not lp.exists():
         raise InputError(f"labels folder not found: {lp}",
                          "labels is resolved against the spec file's folder")
-    return Path(lp)
+    return lp
 
 
 def reduce_capture(root: Path, plan: CapturePlan, engine: str) -> CaptureReduction:
