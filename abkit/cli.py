@@ -68,7 +68,8 @@ def _common_options(f: Callable) -> Callable:
         click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]),
                      default=None, expose_value=False, callback=_keep_in_meta,
                      help="The engine that reduces the logs: duckdb (default) or spark "
-                          "(pip install \"abkit[spark]\"); pandas reads only DataFrames."),
+                          "(pip install \"abkit[spark]\"); pandas reads DataFrames, and a "
+                          "SageMaker capture tree with the reference reader."),
         click.option("--memory-limit", default=None, metavar="SIZE", expose_value=False,
                      callback=_keep_in_meta,
                      help="DuckDB's memory limit (default 2GB, or $ABKIT_DUCKDB_MEMORY_LIMIT), "
