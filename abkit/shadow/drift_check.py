@@ -13,8 +13,12 @@ def _hourly_windows(times: pd.Series) -> pd.Series:
     """Window labels (UTC hour starts, ISO) for each pair; halves when all in one hour."""
     t = pd.to_datetime(times, utc=True)
     hours = t.dt.floor("h")
-    if hours.nunique() >= 2:
-        return hours.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if hours.nunique() >= 2:  # each distinct hour formatted once
+        codes, uniq = pd.factorize(hours)
+        text = pd.Series(uniq).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return pd.Series(pd.concat([text, pd.Series([None], dtype=text.dtype)],
+                                   ignore_index=True).to_numpy()[codes],
+                         index=times.index, dtype=text.dtype)
     mid = t.min() + (t.max() - t.min()) / 2
     lab = np.where(t <= mid, "first half", "second half")
     return pd.Series(lab, index=times.index)

@@ -356,3 +356,20 @@ def test_regression_outputs(tmp_path):
     with pytest.raises(SpecError, match="probability outputs"):
         abkit.spec.parse_spec({"experiment": {**spec["experiment"]},
                                "metrics": [{"name": "auc"}]})
+
+
+def test_hourly_windows_format_each_hour_as_strftime_does():
+    """The window labels (each distinct hour formatted once) equal ``dt.strftime`` of every
+    pair's hour, missing times included, on the frame's own index."""
+    from abkit.shadow.drift_check import _hourly_windows
+
+    rng = np.random.default_rng(5)
+    for trial in range(20):
+        n = int(rng.integers(2, 3000))
+        t = pd.Series(pd.to_datetime(1.79e9 + rng.integers(0, 20000, n), unit="s", utc=True),
+                      index=np.arange(n) * 3 + 1)
+        if trial % 2:
+            t[rng.random(n) < 0.2] = pd.NaT
+        want = t.dt.floor("h").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if t.dt.floor("h").nunique() >= 2:
+            pd.testing.assert_series_equal(_hourly_windows(t), want)

@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
@@ -389,3 +390,26 @@ def test_categorical_labels_agree_across_dtypes():
     assert "MISSING_VALUES" in _codes(res)
     obj = np.array([1.0, "1", 2, None] * 100, dtype=object)
     assert psi_drift(obj, np.array(["1", "1", "2"] * 100), categorical=True).statistic < 1e-12
+
+
+def test_text_categories_are_cleaned_as_the_value_loop_cleans_them():
+    """The vectorised path for object arrays of text gives the loop's labels and missing
+    counts; arrays it does not cover (numbers among the text, a missing value the loop
+    keeps) fall back to the loop."""
+    from abkit.stats.drift._common import _Clean, _clean_categorical, _is_missing, _label
+
+    def loop(a: np.ndarray) -> _Clean:
+        keep = np.array([not _is_missing(v) for v in a], dtype=bool)
+        labels = np.array([_label(v) for v in a[keep]], dtype=str)
+        return _Clean(labels, int(a.size), int(a.size - keep.sum()))
+
+    rng = np.random.default_rng(7)
+    pool = ["a", "b", " b", "", "é", None, math.nan, pd.NA, pd.NaT, 1.0, 2, True,
+            np.datetime64("NaT"), "1"]
+    for trial in range(300):
+        k = int(rng.integers(1, 6))
+        vals = [pool[i] for i in rng.integers(0, len(pool) if trial % 2 else 9, k * 7)]
+        a = np.array(vals + ["z"], dtype=object)
+        got, ref = _clean_categorical(a, "x"), loop(a)
+        assert got.values.tolist() == ref.values.tolist()
+        assert (got.n_raw, got.n_missing) == (ref.n_raw, ref.n_missing)

@@ -74,10 +74,28 @@ def _clean_categorical(x: Any, name: str) -> _Clean:
         return _Clean(_float_labels(a[keep]), int(a.size), int(a.size - keep.sum()))
     if a.dtype.kind in "biu":
         return _Clean(a.astype(str), int(a.size), 0)
+    fast = _text_categories(a)
+    if fast is not None:
+        return fast
     keep = np.fromiter((not _is_missing(v) for v in a), dtype=bool, count=a.size)
     labels = np.array([_label(v) for v in a[keep]], dtype=str) if keep.any() else \
         np.array([], dtype=str)
     return _Clean(labels, int(a.size), int(a.size - keep.sum()))
+
+
+def _text_categories(a: np.ndarray) -> _Clean | None:
+    """The common object array, text with missing values, cleaned without a Python loop
+    over every value (the same labels as the loop: a text's label is itself); None when
+    some value is not text or a missing value is one the loop would keep."""
+    import pandas as pd
+
+    miss = pd.isna(a)
+    kept = a[~miss]
+    if kept.size and pd.api.types.infer_dtype(kept, skipna=False) != "string":
+        return None
+    if not all(_is_missing(v) for v in a[miss]):
+        return None
+    return _Clean(kept.astype(str), int(a.size), int(miss.sum()))
 
 
 def _missing_note(ref: _Clean, cur: _Clean) -> list[Diagnostic]:
