@@ -7,7 +7,17 @@ from typing import Iterable, Sequence
 
 from ..errors import InputError
 
-__all__ = ["columns_hint", "metric_columns", "require_columns"]
+__all__ = ["CAPTURE_RESERVED", "columns_hint", "metric_columns", "require_columns"]
+
+#: names a SageMaker capture's features cannot take: the columns the capture reader gives
+#: each record, and those the pairing gives each pair (a feature of that name would
+#: overwrite them, or be taken for them)
+CAPTURE_RESERVED = frozenset({
+    "endpoint", "variant", "event_id", "inference_id", "request_id", "inference_time",
+    "file", "line", "output", "output_label",
+    "time", "time_shadow", "output_live", "output_shadow", "label", "input_mismatch",
+    "output_label_live", "output_label_shadow",
+})
 
 
 def columns_hint(cols: Sequence[str]) -> str:

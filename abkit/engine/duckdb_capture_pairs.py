@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from ..io.datacapture import Accounting, CaptureRead, LabelsRead, _Counter, _merge
 from ..io.pairing import Pairs
-from ..io.pairing_ids import _same
+from ..io.pairing_ids import _norm_ids, _same
 from ..stats.results import Diagnostic
 from .duckdb_pair_sql import id_sql
 from .pairs import SIDES, side_example
@@ -66,8 +66,29 @@ FROM lab WHERE _bad IS NULL
 """
 
 
-def _ids(values: Any) -> pa.Array:
-    return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+class _Ids:
+    """How ids go to DuckDB: as text, normalised in SQL as the reference normalises them
+    (:func:`~abkit.engine.duckdb_pair_sql.id_sql`); or, when some id holds a lone surrogate
+    (JSON ``"\\ud800"``: Python reads it, UTF-8 cannot hold it), as the bytes of the ids
+    normalised in Python (``surrogatepass``), which keeps them apart as Python does."""
+
+    def __init__(self, binary: bool) -> None:
+        self.binary = binary
+
+    def array(self, values: Any) -> pa.Array:
+        vals = np.asarray(values, dtype=object)
+        if not self.binary:
+            return pa.array(vals, pa.string(), from_pandas=True)
+        return pa.array([None if v is None else v.encode("utf-8", "surrogatepass")
+                         for v in _norm_ids(pd.Series(vals, dtype=object)).tolist()],
+                        pa.binary())
+
+    def sql(self, col: str) -> str:
+        return col if self.binary else id_sql(col)
+
+    @staticmethod
+    def text(v: Any) -> Any:
+        return v.decode("utf-8", "surrogatepass") if isinstance(v, bytes) else v
 
 
 def _where(cols: dict[str, Any], i: int) -> str:
@@ -84,13 +105,13 @@ def _side_rows(cap: CaptureRead, name: str) -> np.ndarray:
     return np.flatnonzero(np.asarray(var.codes) == cats.index(name))
 
 
-def _id_accounting(con, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
+def _id_accounting(con, ids: _Ids, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
                    counters: dict[str, _Counter], examples: dict[str, str]) -> None:
     """The rejected records of the id rules (missing, duplicate, one side only), in the
     reference's order: each reason's example is live's first, else shadow's first."""
     found = {}
     missing = con.execute(f"SELECT _s, count(*), min(_pos) FROM recs WHERE "
-                          f"{id_sql('_id')} IS NULL GROUP BY _s").fetchall()
+                          f"{ids.sql('_id')} IS NULL GROUP BY _s").fetchall()
     for s, n, p in missing:
         found[(s, "missing_request_id")] = (int(n), int(p))
     for s, r, n, p in con.execute(_ID_REJECTS).fetchall():
@@ -102,26 +123,26 @@ def _id_accounting(con, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray
                 continue
             n, p = found[(s, r)]
             i = int(rows[s][p])
-            rid = cols["request_id"][i]
-            rid = None if pd.isna(rid) else str(rid).strip() or None
+            rid = _norm_ids(pd.Series([cols["request_id"][i]], dtype=object))[0]
             what = side_example(r, s, "request_id", rid, None)
             ex = f"{side} {_where(cols, i)}: {what}"
             counters[side].reject(r, ex, n)
             examples.setdefault(r, ex)
 
 
-def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np.ndarray,
-                   examples: dict[str, str]) -> tuple[np.ndarray, Accounting, int]:
+def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
+                   live_idx: np.ndarray, examples: dict[str, str]
+                   ) -> tuple[np.ndarray, Accounting, int]:
     """Each pair's label (NaN when none), the labels' accounting and the labels that
     matched no pair (``labels_only``)."""
     lc = _Counter()
     lc.read = len(labels)
     con.register("labels_in", pa.table({
         "_lpos": pa.array(np.arange(len(labels), dtype=np.int64)),
-        "_lid": _ids(labels["event_id"].to_numpy(dtype=object)),
+        "_lid": ids.array(labels["event_id"].to_numpy(dtype=object)),
         "_lv": pa.array(pd.to_numeric(labels["label"], errors="coerce").to_numpy(float),
                         pa.float64(), from_pandas=True)}))
-    con.execute(_LABELS.format(id=id_sql("_lid")))
+    con.execute(_LABELS.format(id=ids.sql("_lid")))
     con.execute(_LABEL_RULES)
     lf, ll = labels["file"], labels["line"]
     where = {"missing_id": "the label id is empty",
@@ -136,15 +157,15 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
     for r in ("missing_id", "bad_label", "conflicting_label", "duplicate_label"):
         if r in got:
             n, p, i = got[r]
-            what = where[r] if i is None else f"id {i!r} {where[r]}"
+            what = where[r] if i is None else f"id {ids.text(i)!r} {where[r]}"
             lc.reject(r, f"{lf.iloc[p]}:{ll.iloc[p]}: {what}", int(n))
     inf_id, ev_id = cols["inference_id"], cols["event_id"]
     con.register("keys", pa.table({
         "_k": pa.array(np.arange(len(live_idx), dtype=np.int64)),
-        "_iid": _ids(np.asarray(inf_id, dtype=object)[live_idx]),
-        "_eid": _ids(np.asarray(ev_id, dtype=object)[live_idx])}))
-    con.execute(f"CREATE TEMP TABLE pk AS SELECT _k, coalesce({id_sql('_iid')}, "
-                f"{id_sql('_eid')}) AS _lk, {id_sql('_eid')} AS _alt FROM keys")
+        "_iid": ids.array(np.asarray(inf_id, dtype=object)[live_idx]),
+        "_eid": ids.array(np.asarray(ev_id, dtype=object)[live_idx])}))
+    con.execute(f"CREATE TEMP TABLE pk AS SELECT _k, coalesce({ids.sql('_iid')}, "
+                f"{ids.sql('_eid')}) AS _lk, {ids.sql('_eid')} AS _alt FROM keys")
     got = con.execute(
         "SELECT pk._k, coalesce(a._lv, b._lv) AS _v FROM pk "
         "LEFT JOIN labr a ON a._r IS NULL AND a._lid = pk._lk "
@@ -160,10 +181,10 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any], live_idx: np
         "FROM labr WHERE _r IS NULL)").fetchone()
     lc.used = int(hit)
     if miss:
-        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {id_sql('_id')} = ?",
+        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {ids.sql('_id')} = ?",
                            [first]).fetchone()[0]
         hint = "it matches an unpaired live record" if live else "no live record has that id"
-        ex = f"label id {first!r} matches no pair ({hint})"
+        ex = f"label id {ids.text(first)!r} matches no pair ({hint})"
         lc.reject("labels_only", ex, int(miss))
         examples.setdefault("labels_only", ex)
     return vals, lc.freeze(), int(miss)
@@ -204,6 +225,39 @@ def _compare_features(feats: tuple[str, ...], L: dict[str, Any], S: dict[str, An
     return mismatch
 
 
+def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
+              labels: LabelsRead | None, ids: _Ids) -> tuple:
+    """The DuckDB part: (counters, examples, pair ids, live and shadow record indexes, the
+    pairs' labels, the labels' accounting, labels_only)."""
+    counters = {k: _Counter() for k in SIDES}
+    examples: dict[str, str] = {}
+    rid = np.asarray(cols["request_id"], dtype=object)
+    con = duckdb.connect()
+    try:
+        con.register("recs_in", pa.table({
+            "_s": pa.array(np.repeat(np.arange(2, dtype=np.int8),
+                                     [len(rows[0]), len(rows[1])])),
+            "_pos": pa.array(np.concatenate([np.arange(len(r), dtype=np.int64)
+                                             for r in rows])),
+            "_id": ids.array(np.concatenate([rid[rows[0]], rid[rows[1]]]))}))
+        con.execute("CREATE TEMP TABLE recs AS SELECT * FROM recs_in")
+        con.execute(_REQUESTS.format(id=ids.sql("_id")))
+        _id_accounting(con, ids, cols, rows, counters, examples)
+        got = con.execute("SELECT _id, _p0, _p1 FROM req WHERE _n0 = 1 AND _n1 = 1 "
+                          "ORDER BY _p0").fetchnumpy()
+        key = np.asarray([ids.text(v) for v in got["_id"]] if ids.binary else got["_id"],
+                         dtype=object)
+        li = rows[0][np.asarray(got["_p0"], dtype=np.int64)]
+        si = rows[1][np.asarray(got["_p1"], dtype=np.int64)]
+        label_vals, label_acc, unmatched_labels = np.full(len(li), np.nan), None, 0
+        if labels is not None:
+            label_vals, label_acc, unmatched_labels = _attach_labels(
+                con, ids, labels.frame, cols, li, examples)
+    finally:
+        con.close()
+    return counters, examples, key, li, si, label_vals, label_acc, unmatched_labels
+
+
 def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
                          labels: LabelsRead | None = None) -> Pairs:
     """:func:`abkit.io.pairing.pair_capture` of a capture read as columns (see the module
@@ -212,34 +266,14 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
         raise ValueError("pair_capture_columns reads a capture read with columns_only=True")
     cols = cap.columns
     rows = (_side_rows(cap, live), _side_rows(cap, shadow))
-    counters = {k: _Counter() for k in SIDES}
-    examples: dict[str, str] = {}
-    rid = np.asarray(cols["request_id"], dtype=object)
     if not np.isfinite(np.asarray(cols["output"], dtype=float)).all():  # pragma: no cover
         raise AssertionError("a capture reader kept a record whose output is not finite")
-    con = duckdb.connect()
     try:
-        con.register("recs_in", pa.table({
-            "_s": pa.array(np.repeat(np.arange(2, dtype=np.int8),
-                                     [len(rows[0]), len(rows[1])])),
-            "_pos": pa.array(np.concatenate([np.arange(len(r), dtype=np.int64)
-                                             for r in rows])),
-            "_id": _ids(np.concatenate([rid[rows[0]], rid[rows[1]]]))}))
-        con.execute("CREATE TEMP TABLE recs AS SELECT * FROM recs_in")
-        con.execute(_REQUESTS.format(id=id_sql("_id")))
-        _id_accounting(con, cols, rows, counters, examples)
-        got = con.execute("SELECT _id, _p0, _p1 FROM req WHERE _n0 = 1 AND _n1 = 1 "
-                          "ORDER BY _p0").fetchnumpy()
-        key = np.asarray(got["_id"], dtype=object)
-        li = rows[0][np.asarray(got["_p0"], dtype=np.int64)]
-        si = rows[1][np.asarray(got["_p1"], dtype=np.int64)]
-        n = len(li)
-        label_vals, label_acc, unmatched_labels = np.full(n, np.nan), None, 0
-        if labels is not None:
-            label_vals, label_acc, unmatched_labels = _attach_labels(
-                con, labels.frame, cols, li, examples)
-    finally:
-        con.close()
+        got = _pair_ids(cols, rows, labels, _Ids(False))
+    except (UnicodeEncodeError, pa.ArrowException):  # an id Arrow text cannot hold
+        got = _pair_ids(cols, rows, labels, _Ids(True))
+    counters, examples, key, li, si, label_vals, label_acc, unmatched_labels = got
+    n = len(li)
     feats = tuple(cap.features)
     L = {c: _take(cols[c], li) for c in feats}
     S = {c: _take(cols[c], si) for c in feats}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..core.columns import CAPTURE_RESERVED
 from .bounds import check_depth, cut, show
 from .checker import _Checker, _label, _strings
 from .model import (
@@ -276,6 +277,12 @@ def _parse_shadow(ck: _Checker, exp: Mapping[str, Any], data: Mapping[str, Any],
     if live == cand:
         raise ck.fail("experiment.candidate", "live and candidate must differ")
     features = _strings(ck, "experiment.features", exp.get("features"))
+    reserved = [f for f in features if f in CAPTURE_RESERVED]
+    if reserved and fmt == "sagemaker-capture":
+        raise ck.fail("experiment.features", f"{show(reserved[0])} is the name of a column "
+                      "abkit gives each capture record or pair",
+                      "rename the feature: features name the CSV input's fields in order, "
+                      "so any other name reads the same field")
     categorical = _strings(ck, "experiment.categorical", exp.get("categorical"))
     unknown = [c for c in categorical if c not in features]
     if unknown:

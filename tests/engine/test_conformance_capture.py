@@ -227,3 +227,50 @@ def test_the_pairing_checks_labels_it_is_given(tmp_path):
     assert ref.to_dict() == new.to_dict() and ref.examples == new.examples
     assert set(new.labels.rejected) == {"missing_id", "bad_label", "conflicting_label",
                                         "duplicate_label", "labels_only"}
+
+
+def test_a_lone_surrogate_rejects_its_line_on_both_engines(tmp_path):
+    """JSON ``"\\ud800"`` decodes, in Python, to text that no UTF-8 output can hold: such a
+    line (or payload) is rejected with a reason, on both engines, instead of crashing the
+    report (pandas' text columns and Arrow cannot hold it)."""
+    nested = '{"predictions": [{"score": 0.4, "label": "\\ud800"}]}'  # the escape itself
+    live = [cap_rec("\ud800a", iid=None, out="0.2"), cap_rec("e1", iid="r\udfff", out="0.7"),
+            cap_rec("e2", iid="r2", out="0.6"), cap_rec("e3", iid=" r3 ", out="0.1"),
+            cap_rec("e4", iid="r4", out=nested, enc_out="JSON", ct_out="application/json"),
+            cap_rec("e5", iid="r5\ud83d\ude00", out="0.5")]  # a pair: one character
+    shadow = [cap_rec("\ud800a", out="0.3"), cap_rec("s1", iid="r\udfff", out="0.8"),
+              cap_rec("s2", iid="r2", out="0.5"), cap_rec("s3", iid="r3", out="0.5"),
+              cap_rec("s5", iid="r5\ud83d\ude00", out="0.5")]
+    _tree(tmp_path, live, shadow, [gt_rec("r\udfff", "1"), gt_rec("r2", "0")])
+    plan = CapturePlan(LIVE, CAND, features=("a", "b"), labels=tmp_path / GT,
+                       output_field="predictions[0].score")
+    red = assert_same(tmp_path / "ep", plan)
+    assert list(red.pairs.frame["request_id"]) == ["r2", "r3", "r5\U0001F600"]
+    acc = red.capture.by_variant
+    assert acc[LIVE].rejected == {"unparseable_line": 2, "undecodable_payload": 1}
+    assert acc[CAND].rejected == {"unparseable_line": 2}
+    assert red.labels.accounting.rejected == {"unparseable_line": 1}
+    assert "lone surrogate" in red.capture.accounting.examples["unparseable_line"]
+
+
+def test_an_output_path_duckdb_cannot_bind_is_read_by_the_python_rules(tmp_path):
+    out = json.dumps({"predictions": [{"score": 0.4}]})
+    lines = [cap_rec(f"e{i}", iid=f"r{i}", out=out, enc_out="JSON", ct_out="application/json")
+             for i in range(3)]
+    _tree(tmp_path, lines, lines, None)
+    for path in ("predictions[99999999999999999999].score", "predictions[0].score"):
+        assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, output_field=path))
+
+
+@pytest.mark.parametrize("name", ["output", "request_id", "label", "time"])
+def test_a_feature_cannot_take_a_name_of_the_records_or_pairs(tmp_path, name, capsys):
+    """A feature named like a column abkit gives each record or pair would overwrite it
+    (pairing by the feature's values): a usage error, the same on both engines."""
+    _tree(tmp_path, [cap_rec("e0", iid="r0")], [cap_rec("s0", iid="r0")], None)
+    assert assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, features=(name, "b"))) is None
+    spec = (SHADOW / "shadow.toml").read_text().replace('"tenure_months"', f'"{name}"')
+    (tmp_path / "s.toml").write_text(spec)
+    rc = main(["report", str(SHADOW / "datacapture" / "churn-endpoint"), "--spec",
+               str(tmp_path / "s.toml")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "experiment.features" in err and "rename the feature" in err

@@ -7,6 +7,7 @@ import binascii
 import csv
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -44,7 +45,26 @@ def _parse_line(raw: bytes | None) -> dict:
         raise _Reject("unparseable_line", f"not valid JSON ({msg}; truncated?)") from None
     if not isinstance(rec, dict):
         raise _Reject("unparseable_line", "the line is JSON but not an object")
+    if _lone_surrogate(raw.decode("utf-8-sig"), rec):
+        raise _Reject("unparseable_line", "the line holds a lone surrogate escape (\\ud800 "
+                      "to \\udfff without its pair), which is not text")
     return rec
+
+
+#: a JSON escape of a UTF-16 surrogate (paired ones decode to one character)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(text: str, value: Any) -> bool:
+    """True when ``value`` (decoded from the JSON ``text``) holds a lone surrogate: Python
+    reads one, but no UTF-8 output (a report, an Arrow column) can hold it."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _sniff_is_json(text: str) -> bool:
@@ -111,16 +131,24 @@ _GENERIC = ("octet-stream", "binary", "application/x-www-form-urlencoded", "text
 def _json_or_lines(text: str, where: str, what: str) -> Any:
     """A JSON value, or the list of values of JSON Lines (several lines, one value each)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError:
-        pass
-    lines = [x for x in text.splitlines() if x.strip()]
-    if len(lines) > 1:
-        try:
-            return [json.loads(x) for x in lines]
-        except ValueError:
-            pass
-    raise _Reject("undecodable_payload", f"{where}: {what} is not valid JSON")
+        value = _NOT_JSON
+        lines = [x for x in text.splitlines() if x.strip()]
+        if len(lines) > 1:
+            try:
+                value = [json.loads(x) for x in lines]
+            except ValueError:
+                pass
+    if value is _NOT_JSON:
+        raise _Reject("undecodable_payload", f"{where}: {what} is not valid JSON")
+    if _lone_surrogate(text, value):
+        raise _Reject("undecodable_payload", f"{where}: {what} holds a lone surrogate escape, "
+                      "which is not text")
+    return value
+
+
+_NOT_JSON = object()
 
 
 def _first_csv_field(text: str) -> str:

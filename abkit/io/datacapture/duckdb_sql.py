@@ -36,6 +36,8 @@ def json_path(steps: Sequence[str | int]) -> str | None:
     out = "$"
     for st in steps:
         if isinstance(st, int):
+            if abs(st) >= 2**31:  # DuckDB cannot bind the path; the Python rules read it
+                return None
             out += f"[{st}]" if st >= 0 else f"[#{st}]"
         else:
             if any(c in st for c in "\"\\'") or any(ord(c) < 32 for c in st):

@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable
 
+from ...core.columns import CAPTURE_RESERVED
 from .decode import (
     _csv_row, _decode, _first_csv_field, _json_row, _norm_id, _number, _parse_line, _Reject,
     _scalar,
@@ -75,6 +76,10 @@ class CaptureRules:
         feats = tuple(features) if features is not None else ()
         if len(set(feats)) != len(feats):
             raise ValueError("features has repeated names")
+        reserved = [f for f in feats if f in CAPTURE_RESERVED]
+        if reserved:
+            raise ValueError(f"feature {reserved[0]!r} is the name of a column the reader "
+                             "gives each record (or the pairing each pair); rename it")
         out_steps = parse_path(output_field) if output_field is not None else None
         lab_steps = parse_path(output_label_field) if output_label_field is not None else None
         if output_range is not None:
