@@ -68,27 +68,16 @@ FROM lab WHERE _bad IS NULL
 
 class _Ids:
     """How ids go to DuckDB: as text, normalised in SQL as the reference normalises them
-    (:func:`~abkit.engine.duckdb_pair_sql.id_sql`); or, when some id holds a lone surrogate
-    (JSON ``"\\ud800"``: Python reads it, UTF-8 cannot hold it), as the bytes of the ids
-    normalised in Python (``surrogatepass``), which keeps them apart as Python does."""
-
-    def __init__(self, binary: bool) -> None:
-        self.binary = binary
-
-    def array(self, values: Any) -> pa.Array:
-        vals = np.asarray(values, dtype=object)
-        if not self.binary:
-            return pa.array(vals, pa.string(), from_pandas=True)
-        return pa.array([None if v is None else v.encode("utf-8", "surrogatepass")
-                         for v in _norm_ids(pd.Series(vals, dtype=object)).tolist()],
-                        pa.binary())
-
-    def sql(self, col: str) -> str:
-        return col if self.binary else id_sql(col)
+    (:func:`~abkit.engine.duckdb_pair_sql.id_sql`). The readers' ids are always text: a
+    lone surrogate, which Arrow text cannot hold, rejects its line."""
 
     @staticmethod
-    def text(v: Any) -> Any:
-        return v.decode("utf-8", "surrogatepass") if isinstance(v, bytes) else v
+    def array(values: Any) -> pa.Array:
+        return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+
+    @staticmethod
+    def sql(col: str) -> str:
+        return id_sql(col)
 
 
 def _where(cols: dict[str, Any], i: int) -> str:
@@ -157,7 +146,7 @@ def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
     for r in ("missing_id", "bad_label", "conflicting_label", "duplicate_label"):
         if r in got:
             n, p, i = got[r]
-            what = where[r] if i is None else f"id {ids.text(i)!r} {where[r]}"
+            what = where[r] if i is None else f"id {i!r} {where[r]}"
             lc.reject(r, f"{lf.iloc[p]}:{ll.iloc[p]}: {what}", int(n))
     inf_id, ev_id = cols["inference_id"], cols["event_id"]
     con.register("keys", pa.table({
@@ -184,7 +173,7 @@ def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
         live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {ids.sql('_id')} = ?",
                            [first]).fetchone()[0]
         hint = "it matches an unpaired live record" if live else "no live record has that id"
-        ex = f"label id {ids.text(first)!r} matches no pair ({hint})"
+        ex = f"label id {first!r} matches no pair ({hint})"
         lc.reject("labels_only", ex, int(miss))
         examples.setdefault("labels_only", ex)
     return vals, lc.freeze(), int(miss)
@@ -245,8 +234,7 @@ def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
         _id_accounting(con, ids, cols, rows, counters, examples)
         got = con.execute("SELECT _id, _p0, _p1 FROM req WHERE _n0 = 1 AND _n1 = 1 "
                           "ORDER BY _p0").fetchnumpy()
-        key = np.asarray([ids.text(v) for v in got["_id"]] if ids.binary else got["_id"],
-                         dtype=object)
+        key = np.asarray(got["_id"], dtype=object)
         li = rows[0][np.asarray(got["_p0"], dtype=np.int64)]
         si = rows[1][np.asarray(got["_p1"], dtype=np.int64)]
         label_vals, label_acc, unmatched_labels = np.full(len(li), np.nan), None, 0
@@ -268,10 +256,7 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
     rows = (_side_rows(cap, live), _side_rows(cap, shadow))
     if not np.isfinite(np.asarray(cols["output"], dtype=float)).all():  # pragma: no cover
         raise AssertionError("a capture reader kept a record whose output is not finite")
-    try:
-        got = _pair_ids(cols, rows, labels, _Ids(False))
-    except (UnicodeEncodeError, pa.ArrowException):  # an id Arrow text cannot hold
-        got = _pair_ids(cols, rows, labels, _Ids(True))
+    got = _pair_ids(cols, rows, labels, _Ids())
     counters, examples, key, li, si, label_vals, label_acc, unmatched_labels = got
     n = len(li)
     feats = tuple(cap.features)

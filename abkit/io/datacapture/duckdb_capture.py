@@ -22,7 +22,6 @@ import pandas as pd
 import pyarrow as pa
 
 from .accounting import _Counter
-from .line_table import id_array
 from .capture import _dedupe_events, capture_result, read_capture
 from .decode import _example, _feature_column
 from .discover import capture_files
@@ -123,7 +122,7 @@ class _Cand:
         if not len(self.f):
             return np.zeros(0, dtype=bool)
         t = pa.table({"i": pa.array(np.arange(len(self.f), dtype=np.int64)),
-                      "v": pa.array(var), "e": id_array(self.eid)})
+                      "v": pa.array(var), "e": pa.array(self.eid.tolist(), pa.string())})
         con = duckdb.connect()
         try:
             con.register("t", t)

@@ -125,14 +125,3 @@ def lines_table(files: list[tuple[int, FileLines]]) -> pa.Table:
     return pa.table({"f": pa.chunked_array(chunks_f), "ln": pa.chunked_array(chunks_ln),
                      "line": pa.chunked_array(texts)})
 
-
-def id_array(values) -> pa.Array:
-    """Ids (str or None) as an Arrow column DuckDB can group and join on: text, or, when
-    some id holds a lone surrogate (JSON ``"\\ud800"``, which Python reads but UTF-8 cannot
-    hold), every id as its bytes (``surrogatepass``), which keeps them apart as Python does."""
-    vals = values.tolist() if hasattr(values, "tolist") else list(values)
-    try:
-        return pa.array(vals, pa.string(), from_pandas=True)
-    except (UnicodeEncodeError, pa.ArrowException):
-        return pa.array([None if not isinstance(v, str) else v.encode("utf-8", "surrogatepass")
-                         for v in vals], pa.binary())
