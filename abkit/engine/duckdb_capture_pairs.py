@@ -66,18 +66,11 @@ FROM lab WHERE _bad IS NULL
 """
 
 
-class _Ids:
-    """How ids go to DuckDB: as text, normalised in SQL as the reference normalises them
-    (:func:`~abkit.engine.duckdb_pair_sql.id_sql`). The readers' ids are always text: a
-    lone surrogate, which Arrow text cannot hold, rejects its line."""
-
-    @staticmethod
-    def array(values: Any) -> pa.Array:
-        return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
-
-    @staticmethod
-    def sql(col: str) -> str:
-        return id_sql(col)
+def _ids(values: Any) -> pa.Array:
+    """Ids as Arrow text, normalised in SQL (:func:`~abkit.engine.duckdb_pair_sql.id_sql`)
+    as the reference normalises them. The readers' ids are always text: a lone surrogate,
+    which Arrow text cannot hold, rejects its line."""
+    return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
 
 
 def _where(cols: dict[str, Any], i: int) -> str:
@@ -94,13 +87,13 @@ def _side_rows(cap: CaptureRead, name: str) -> np.ndarray:
     return np.flatnonzero(np.asarray(var.codes) == cats.index(name))
 
 
-def _id_accounting(con, ids: _Ids, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
+def _id_accounting(con, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
                    counters: dict[str, _Counter], examples: dict[str, str]) -> None:
     """The rejected records of the id rules (missing, duplicate, one side only), in the
     reference's order: each reason's example is live's first, else shadow's first."""
     found = {}
     missing = con.execute(f"SELECT _s, count(*), min(_pos) FROM recs WHERE "
-                          f"{ids.sql('_id')} IS NULL GROUP BY _s").fetchall()
+                          f"{id_sql('_id')} IS NULL GROUP BY _s").fetchall()
     for s, n, p in missing:
         found[(s, "missing_request_id")] = (int(n), int(p))
     for s, r, n, p in con.execute(_ID_REJECTS).fetchall():
@@ -119,7 +112,7 @@ def _id_accounting(con, ids: _Ids, cols: dict[str, Any], rows: tuple[np.ndarray,
             examples.setdefault(r, ex)
 
 
-def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
+def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any],
                    live_idx: np.ndarray, examples: dict[str, str]
                    ) -> tuple[np.ndarray, Accounting, int]:
     """Each pair's label (NaN when none), the labels' accounting and the labels that
@@ -128,10 +121,10 @@ def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
     lc.read = len(labels)
     con.register("labels_in", pa.table({
         "_lpos": pa.array(np.arange(len(labels), dtype=np.int64)),
-        "_lid": ids.array(labels["event_id"].to_numpy(dtype=object)),
+        "_lid": _ids(labels["event_id"].to_numpy(dtype=object)),
         "_lv": pa.array(pd.to_numeric(labels["label"], errors="coerce").to_numpy(float),
                         pa.float64(), from_pandas=True)}))
-    con.execute(_LABELS.format(id=ids.sql("_lid")))
+    con.execute(_LABELS.format(id=id_sql("_lid")))
     con.execute(_LABEL_RULES)
     lf, ll = labels["file"], labels["line"]
     where = {"missing_id": "the label id is empty",
@@ -151,10 +144,10 @@ def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
     inf_id, ev_id = cols["inference_id"], cols["event_id"]
     con.register("keys", pa.table({
         "_k": pa.array(np.arange(len(live_idx), dtype=np.int64)),
-        "_iid": ids.array(np.asarray(inf_id, dtype=object)[live_idx]),
-        "_eid": ids.array(np.asarray(ev_id, dtype=object)[live_idx])}))
-    con.execute(f"CREATE TEMP TABLE pk AS SELECT _k, coalesce({ids.sql('_iid')}, "
-                f"{ids.sql('_eid')}) AS _lk, {ids.sql('_eid')} AS _alt FROM keys")
+        "_iid": _ids(np.asarray(inf_id, dtype=object)[live_idx]),
+        "_eid": _ids(np.asarray(ev_id, dtype=object)[live_idx])}))
+    con.execute(f"CREATE TEMP TABLE pk AS SELECT _k, coalesce({id_sql('_iid')}, "
+                f"{id_sql('_eid')}) AS _lk, {id_sql('_eid')} AS _alt FROM keys")
     got = con.execute(
         "SELECT pk._k, coalesce(a._lv, b._lv) AS _v FROM pk "
         "LEFT JOIN labr a ON a._r IS NULL AND a._lid = pk._lk "
@@ -170,7 +163,7 @@ def _attach_labels(con, ids: _Ids, labels: pd.DataFrame, cols: dict[str, Any],
         "FROM labr WHERE _r IS NULL)").fetchone()
     lc.used = int(hit)
     if miss:
-        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {ids.sql('_id')} = ?",
+        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {id_sql('_id')} = ?",
                            [first]).fetchone()[0]
         hint = "it matches an unpaired live record" if live else "no live record has that id"
         ex = f"label id {first!r} matches no pair ({hint})"
@@ -215,7 +208,7 @@ def _compare_features(feats: tuple[str, ...], L: dict[str, Any], S: dict[str, An
 
 
 def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
-              labels: LabelsRead | None, ids: _Ids) -> tuple:
+              labels: LabelsRead | None) -> tuple:
     """The DuckDB part: (counters, examples, pair ids, live and shadow record indexes, the
     pairs' labels, the labels' accounting, labels_only)."""
     counters = {k: _Counter() for k in SIDES}
@@ -228,10 +221,10 @@ def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
                                      [len(rows[0]), len(rows[1])])),
             "_pos": pa.array(np.concatenate([np.arange(len(r), dtype=np.int64)
                                              for r in rows])),
-            "_id": ids.array(np.concatenate([rid[rows[0]], rid[rows[1]]]))}))
+            "_id": _ids(np.concatenate([rid[rows[0]], rid[rows[1]]]))}))
         con.execute("CREATE TEMP TABLE recs AS SELECT * FROM recs_in")
-        con.execute(_REQUESTS.format(id=ids.sql("_id")))
-        _id_accounting(con, ids, cols, rows, counters, examples)
+        con.execute(_REQUESTS.format(id=id_sql("_id")))
+        _id_accounting(con, cols, rows, counters, examples)
         got = con.execute("SELECT _id, _p0, _p1 FROM req WHERE _n0 = 1 AND _n1 = 1 "
                           "ORDER BY _p0").fetchnumpy()
         key = np.asarray(got["_id"], dtype=object)
@@ -240,7 +233,7 @@ def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
         label_vals, label_acc, unmatched_labels = np.full(len(li), np.nan), None, 0
         if labels is not None:
             label_vals, label_acc, unmatched_labels = _attach_labels(
-                con, ids, labels.frame, cols, li, examples)
+                con, labels.frame, cols, li, examples)
     finally:
         con.close()
     return counters, examples, key, li, si, label_vals, label_acc, unmatched_labels
@@ -256,7 +249,7 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
     rows = (_side_rows(cap, live), _side_rows(cap, shadow))
     if not np.isfinite(np.asarray(cols["output"], dtype=float)).all():  # pragma: no cover
         raise AssertionError("a capture reader kept a record whose output is not finite")
-    got = _pair_ids(cols, rows, labels, _Ids())
+    got = _pair_ids(cols, rows, labels)
     counters, examples, key, li, si, label_vals, label_acc, unmatched_labels = got
     n = len(li)
     feats = tuple(cap.features)
