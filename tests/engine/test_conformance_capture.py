@@ -274,3 +274,17 @@ def test_a_feature_cannot_take_a_name_of_the_records_or_pairs(tmp_path, name, ca
                str(tmp_path / "s.toml")])
     err = capsys.readouterr().err
     assert rc == 2 and "experiment.features" in err and "rename the feature" in err
+
+
+def test_a_csv_payload_the_csv_module_cannot_read_is_a_reason_not_a_crash(tmp_path):
+    """A quote and a bare carriage return in a CSV input or output: the csv module raises;
+    the input is unreadable (the record kept for its output), the output undecodable."""
+    bad = '"1",2\r3'
+    live = [cap_rec("e0", iid="r0", inp=bad), cap_rec("e1", iid="r1", out=bad),
+            cap_rec("e2", iid="r2")]
+    shadow = [cap_rec(f"s{i}", iid=f"r{i}") for i in range(3)]
+    _tree(tmp_path, live, shadow, None)
+    red = assert_same(tmp_path / "ep", CapturePlan(LIVE, CAND, features=("a", "b")))
+    acc = red.capture.by_variant[LIVE]
+    assert acc.rejected == {"undecodable_payload": 1} and acc.unreadable_input == 1
+    assert list(red.pairs.frame["request_id"]) == ["r0", "r2"]

@@ -156,7 +156,11 @@ def _first_csv_field(text: str) -> str:
         return text.strip()
     line = text.strip().split("\n", 1)[0].strip()
     if '"' in line:
-        row = next(csv.reader([line]), [""])
+        try:
+            row = next(csv.reader([line]), [""])
+        except csv.Error as e:  # e.g. a bare carriage return in an unquoted field
+            raise _Reject("undecodable_payload", f"the CSV payload cannot be read ({e})"
+                          ) from None
         return row[0].strip() if row else ""
     return line.split(",", 1)[0].strip()
 
@@ -242,7 +246,10 @@ def _csv_row(text: str, n: int) -> list:
     if "\n" in t:
         raise _Reject("bad_input", f"the CSV input has {t.count(chr(10)) + 1} rows; abkit "
                       "reads one row per request")
-    row = next(csv.reader([t]), []) if '"' in t else t.split(",")
+    try:
+        row = next(csv.reader([t]), []) if '"' in t else t.split(",")
+    except csv.Error as e:  # e.g. a bare carriage return in an unquoted field
+        raise _Reject("bad_input", f"the CSV input cannot be read as one row ({e})") from None
     if len(row) != n:
         raise _Reject("bad_input", f"the CSV input has {len(row)} fields but {n} features "
                       "are named")
