@@ -28,28 +28,11 @@ from ..io.pairing import Pairs
 from ..io.pairing_ids import _norm_ids, _same
 from ..stats.results import Diagnostic
 from .duckdb_pair_sql import id_sql
+from .duckdb_pairs import _FROM_REQUESTS, _REQ, _ROWS, _by_request, _floats
 from .pairs import SIDES, side_example
 
 __all__ = ["pair_capture_columns"]
 
-_REQUESTS = """
-CREATE TEMP TABLE req AS SELECT _id, count(*) FILTER (WHERE _s = 0) AS _n0,
-       count(*) FILTER (WHERE _s = 1) AS _n1, min(_pos) FILTER (WHERE _s = 0) AS _p0,
-       min(_pos) FILTER (WHERE _s = 1) AS _p1
-FROM (SELECT _s, _pos, {id} AS _id FROM recs) WHERE _id IS NOT NULL GROUP BY _id
-"""
-_DUP = "(_n0 > 1 OR _n1 > 1)"
-#: (side, reason, rows, first position) of the id rules
-_ID_REJECTS = f"""
-SELECT 0, 'duplicate_request', sum(_n0) FILTER (WHERE {_DUP}), min(_p0) FILTER (WHERE {_DUP})
-FROM req
-UNION ALL SELECT 1, 'duplicate_request', sum(_n1) FILTER (WHERE {_DUP}),
-       min(_p1) FILTER (WHERE {_DUP}) FROM req
-UNION ALL SELECT 0, 'live_only', count(*) FILTER (WHERE _n0 = 1 AND _n1 = 0),
-       min(_p0) FILTER (WHERE _n0 = 1 AND _n1 = 0) FROM req
-UNION ALL SELECT 1, 'shadow_only', count(*) FILTER (WHERE _n1 = 1 AND _n0 = 0),
-       min(_p1) FILTER (WHERE _n1 = 1 AND _n0 = 0) FROM req
-"""
 #: the valid labels, the duplicate and conflict rules of the reference (first row kept)
 _LABELS = """
 CREATE TEMP TABLE lab AS SELECT _lpos, {id} AS _lid, _lv,
@@ -92,12 +75,12 @@ def _id_accounting(con, cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray
     """The rejected records of the id rules (missing, duplicate, one side only), in the
     reference's order: each reason's example is live's first, else shadow's first."""
     found = {}
-    missing = con.execute(f"SELECT _s, count(*), min(_pos) FROM recs WHERE "
-                          f"{id_sql('_id')} IS NULL GROUP BY _s").fetchall()
+    missing = con.execute(f"SELECT _s, count(*), min(_pos) FROM {_ROWS} WHERE _id IS NULL "
+                          "GROUP BY _s").fetchall()
     for s, n, p in missing:
         found[(s, "missing_request_id")] = (int(n), int(p))
-    for s, r, n, p in con.execute(_ID_REJECTS).fetchall():
-        if n:
+    for s, r, n, p in con.execute(_FROM_REQUESTS).fetchall():
+        if n and r is not None:  # (0, NULL, pairs, NULL) counts the pairs
             found[(s, r)] = (int(n), int(p))
     for r in ("missing_request_id", "duplicate_request", "live_only", "shadow_only"):
         for s, side in enumerate(SIDES):
@@ -152,9 +135,7 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any],
         "SELECT pk._k, coalesce(a._lv, b._lv) AS _v FROM pk "
         "LEFT JOIN labr a ON a._r IS NULL AND a._lid = pk._lk "
         "LEFT JOIN labr b ON b._r IS NULL AND b._lid = pk._alt ORDER BY pk._k").fetchnumpy()
-    vals = got["_v"]
-    vals = vals.astype(float).filled(np.nan) if isinstance(vals, np.ma.MaskedArray) else \
-        np.asarray(vals, dtype=float)
+    vals = _floats(got["_v"])
     hit, miss, first = con.execute(
         "SELECT count(*) FILTER (WHERE _h), count(*) FILTER (WHERE NOT _h), "
         "arg_min(_lid, _lpos) FILTER (WHERE NOT _h) FROM (SELECT _lid, _lpos, "
@@ -163,7 +144,7 @@ def _attach_labels(con, labels: pd.DataFrame, cols: dict[str, Any],
         "FROM labr WHERE _r IS NULL)").fetchone()
     lc.used = int(hit)
     if miss:
-        live = con.execute(f"SELECT count(*) FROM recs WHERE _s = 0 AND {id_sql('_id')} = ?",
+        live = con.execute(f"SELECT count(*) FROM {_ROWS} WHERE _s = 0 AND _id = ?",
                            [first]).fetchone()[0]
         hint = "it matches an unpaired live record" if live else "no live record has that id"
         ex = f"label id {first!r} matches no pair ({hint})"
@@ -182,7 +163,7 @@ def _take(col: Any, idx: np.ndarray) -> Any:
         return col.take(idx)
     arr = np.asarray(col)
     if arr.dtype == object:
-        return pd.Series(arr[idx], dtype=pd.Series(arr[:0] if not len(arr) else arr).dtype)
+        return pd.Series(arr[idx], dtype=pd.Series(arr).dtype)
     return arr[idx]
 
 
@@ -214,6 +195,7 @@ def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
     counters = {k: _Counter() for k in SIDES}
     examples: dict[str, str] = {}
     rid = np.asarray(cols["request_id"], dtype=object)
+    y = np.asarray(cols["output"], dtype=float)
     con = duckdb.connect()
     try:
         con.register("recs_in", pa.table({
@@ -221,11 +203,15 @@ def _pair_ids(cols: dict[str, Any], rows: tuple[np.ndarray, np.ndarray],
                                      [len(rows[0]), len(rows[1])])),
             "_pos": pa.array(np.concatenate([np.arange(len(r), dtype=np.int64)
                                              for r in rows])),
-            "_id": _ids(np.concatenate([rid[rows[0]], rid[rows[1]]]))}))
-        con.execute("CREATE TEMP TABLE recs AS SELECT * FROM recs_in")
-        con.execute(_REQUESTS.format(id=id_sql("_id")))
+            "_id": _ids(np.concatenate([rid[rows[0]], rid[rows[1]]])),
+            "_y": pa.array(np.concatenate([y[rows[0]], y[rows[1]]]))}))
+        # the generic pairs plan's tables and its aggregation by request id (the readers
+        # kept finite outputs only, so every record with an id counts)
+        con.execute(f"CREATE TEMP TABLE {_ROWS} AS SELECT _s, _pos, {id_sql('_id')} AS _id, "
+                    "_y FROM recs_in")
+        con.execute(_by_request())
         _id_accounting(con, cols, rows, counters, examples)
-        got = con.execute("SELECT _id, _p0, _p1 FROM req WHERE _n0 = 1 AND _n1 = 1 "
+        got = con.execute(f"SELECT _id, _p0, _p1 FROM {_REQ} WHERE _n0 = 1 AND _n1 = 1 "
                           "ORDER BY _p0").fetchnumpy()
         key = np.asarray(got["_id"], dtype=object)
         li = rows[0][np.asarray(got["_p0"], dtype=np.int64)]
@@ -247,7 +233,8 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
         raise ValueError("pair_capture_columns reads a capture read with columns_only=True")
     cols = cap.columns
     rows = (_side_rows(cap, live), _side_rows(cap, shadow))
-    if not np.isfinite(np.asarray(cols["output"], dtype=float)).all():  # pragma: no cover
+    y = np.asarray(cols["output"], dtype=float)
+    if not np.isfinite(y).all():  # pragma: no cover
         raise AssertionError("a capture reader kept a record whose output is not finite")
     got = _pair_ids(cols, rows, labels)
     counters, examples, key, li, si, label_vals, label_acc, unmatched_labels = got
@@ -257,8 +244,7 @@ def pair_capture_columns(cap: CaptureRead, live: str, shadow: str,
     S = {c: _take(cols[c], si) for c in feats}
     out: dict[str, Any] = {"request_id": key, "time": _take(cols["inference_time"], li),
                            "time_shadow": _take(cols["inference_time"], si),
-                           "output_live": np.asarray(cols["output"], dtype=float)[li],
-                           "output_shadow": np.asarray(cols["output"], dtype=float)[si],
+                           "output_live": y[li], "output_shadow": y[si],
                            "label": label_vals}
     mismatch = _compare_features(feats, L, S, n)
     out["input_mismatch"] = mismatch
