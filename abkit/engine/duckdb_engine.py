@@ -166,6 +166,19 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
         raise InputError(f"unsupported format {fmt}")  # pragma: no cover
 
     def run(self, sql: str, params: Iterable[Any] | None = None):
+        return self._guarded(lambda: self.con.execute(sql, params) if params
+                             else self.con.execute(sql))
+
+    def arrow(self, sql: str):
+        """The result of ``sql`` as an Arrow table (as :meth:`run`; no DB-API copy). A
+        result of ``execute`` that was not read to its end is finished first, as DuckDB
+        asks before other work on the connection."""
+        def query() -> Any:
+            self.con.complete()
+            return self.con.sql(sql).to_arrow_table()
+        return self._guarded(query)
+
+    def _guarded(self, query: Any):
         import duckdb
 
         from .progress import progress, progress_enabled
@@ -176,7 +189,7 @@ class DuckDBLogs(RejectAccounting, MomentSQL):
             self._progress_on = True
         try:
             with progress(self.con, self.label):
-                return self.con.execute(sql, params) if params else self.con.execute(sql)
+                return query()
         except duckdb.OutOfMemoryException:
             raise oom_error(self.label, getattr(self, "memory_limit", None)
                             or "DuckDB's default", 1) from None

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from .duckdb_files import ql
 
-__all__ = ["id_sql", "load_rows", "num_sql", "on_connection", "reader_rejects", "text_sql"]
+__all__ = ["drop_rows", "id_sql", "iso_time_sql", "load_rows", "num_sql", "on_connection", "reader_rejects", "text_sql"]
 
 #: what ``str.strip()`` strips (Unicode whitespace), for ids and variant tags
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
@@ -35,6 +35,21 @@ def num_sql(text: str, comma: bool = False) -> str:
     return (f"(CASE WHEN contains({s}, '_') THEN NULL WHEN isfinite({v}) THEN {v} "
             f"WHEN {v} IS NULL OR isnan({v}) THEN NULL "
             f"WHEN regexp_matches({s}, '^\\s|\\s$') THEN NULL ELSE {v} END)")
+
+
+#: the ISO 8601 form that DuckDB's TIMESTAMPTZ cast and pandas' ``format="ISO8601"`` read
+#: alike: a year 1000-9999, hours 00-23, seconds 00-59 (no leap second), at most 6
+#: fractional digits (microseconds, the unit pandas gives such text), an optional ``Z`` or
+#: ``+hh:mm`` offset; no offset is UTC (abkit's connections set ``TimeZone = 'UTC'``)
+_ISO_TIME = (r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+             r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?")
+
+
+def iso_time_sql(text: str) -> str:
+    """``text`` as a TIMESTAMPTZ when it has the strict form above and is a real date and
+    time, else NULL (the text is then left to pandas, which reads every other form)."""
+    return (f"CASE WHEN regexp_full_match({text}, {ql(_ISO_TIME)}) "
+            f"THEN TRY_CAST({text} AS TIMESTAMPTZ) END")
 
 
 def text_sql(logs: Any, col: str) -> str:
@@ -70,29 +85,43 @@ def load_rows(logs: Any, table: str, exprs: dict[str, str], *, create: bool = Tr
     then ``replace`` (expressions over ``exprs`` that replace one of them) and ``more`` (new
     columns over ``exprs``). Returns (rows, unparseable lines, an example).
 
-    The rows are numbered on one thread unless the input is not deterministic
-    (``--parallel``); the other statements of a pairs reduction sum no floating-point
-    number, so they run on every thread whatever the setting."""
+    ``table`` is a view of ``<table>_data``: the rows are written on every thread with
+    ``preserve_insertion_order``, under which DuckDB's CSV, JSON and Parquet readers, SELECT
+    and WHERE keep the input's order (DuckDB's "Order Preservation" page), so a row's
+    ``rowid`` is its place in the file and ``_pos`` is ``rowid`` less the first row of its
+    input (``_seg``; ``create=False`` appends another input, numbered from 0 again). The
+    numbering is thus the same whatever the number of threads, and no single-threaded
+    ``row_number()`` is needed."""
     jsonl = logs.source.format == "jsonl"
+    data = f"{table}_data"
+    start = 0 if create else int(logs.con.execute(f"SELECT count(*) FROM {data}").fetchone()[0])
     sel = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     rep = ", ".join(f"{e} AS {k}" for k, e in (replace or {}).items())
     new = "".join(f", {e} AS {k}" for k, e in (more or {}).items())
-    body = (f"SELECT row_number() OVER () - 1 AS _pos, *{f' REPLACE ({rep})' if rep else ''}"
+    body = (f"SELECT {start}::BIGINT AS _seg, *{f' REPLACE ({rep})' if rep else ''}"
             f"{new} FROM (SELECT {sel} FROM {logs.scan(store_rejects=True)} "
             f"{'WHERE _ok' if jsonl else ''})")
-    threads = logs.con.execute("SELECT current_setting('threads')").fetchone()[0]
-    logs.con.execute("SET preserve_insertion_order = true")  # row numbers in file order
-    if getattr(logs, "deterministic", True):
-        logs.con.execute("SET threads = 1")
+    logs.con.execute("SET preserve_insertion_order = true")  # rowid in file order
     try:
-        logs.run(f"CREATE OR REPLACE TEMP TABLE {table} AS {body}" if create
-                 else f"INSERT INTO {table} BY NAME {body}")
+        if create:
+            drop_rows(logs.con, table)
+        logs.run(f"CREATE TEMP TABLE {data} AS {body}" if create
+                 else f"INSERT INTO {data} BY NAME {body}")
     finally:
         logs.con.execute("SET preserve_insertion_order = false")
-        logs.con.execute(f"SET threads = {int(threads)}")
+    if create:
+        logs.con.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid - _seg AS _pos, * "
+                         f"EXCLUDE (_seg) FROM {data}")
     bad, example = reader_rejects(logs)
     if jsonl:
         bad += int(logs.run(f"SELECT count(*) FROM {logs.scan()} WHERE NOT _ok").fetchone()[0])
-    n = int(logs.con.execute(f"SELECT count(*) FROM {table}" + (
-        "" if create else " WHERE _s = 1")).fetchone()[0])
+    n = int(logs.con.execute(f"SELECT count(*) FROM {data}").fetchone()[0]) - start
     return n, bad, example
+
+
+def drop_rows(con: Any, table: str) -> None:
+    """Drop ``table`` (a view that :func:`load_rows` made, or a table) and its data."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_name IN (?, ?)", [table, f"{table}_data"]).fetchall())
+    for name, kind in kinds.items():
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")

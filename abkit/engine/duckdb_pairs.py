@@ -2,7 +2,7 @@
 checks, the duplicate rule and the pairing join on the request id, in SQL.
 
 One scan per input numbers its rows (file order, for the examples' ``row N`` and the pairs'
-order) into a table of only the columns the plan reads; one aggregation by request id counts
+order; :func:`~abkit.engine.duckdb_pair_sql.load_rows`) into a table of only the columns the plan reads; one aggregation by request id counts
 each side's valid rows and keeps the first one's position (an id with exactly one valid row
 on each side is a pair; more on either side is ``duplicate_request``; none on the other side
 ``live_only`` / ``shadow_only``): a small hash table of integers, whatever the columns; the
@@ -23,7 +23,8 @@ from ..core.labels import check_labels
 from ..io.datacapture import _Counter
 from ..io.datacapture.accounting import _merge as merge_accounting
 from .duckdb_files import ql
-from .duckdb_pair_sql import id_sql, load_rows, num_sql, on_connection
+from .duckdb_pair_sql import (drop_rows, id_sql, iso_time_sql, load_rows, num_sql,
+                              on_connection)
 from .duckdb_pair_sql import text_sql as _text
 from .duckdb_pair_labels import label_accounting, load_labels
 from .pairs import (SIDE_REASONS, SIDES, PairsPlan, PairsReduction, pair_diagnostics,
@@ -214,14 +215,15 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
     carry = "".join(f", l._c{i}, c._c{i} AS _d{i}" for i in range(len(plan.carry)))
     feats = "".join(f", l._f{i}" for i in range(len(plan.columns)))
     lab_join = "LEFT JOIN _abkit_pair_by_id b ON b._lid = r._id" if labels else ""
-    got = logs.run(  # the pairs, in the live rows' order
+    tp = f", {iso_time_sql('l._t')} AS _tp" if plan.timestamp_column else ""
+    got = logs.arrow(  # the pairs, in the live rows' order
         f"SELECT r._id, l._y AS _yl, c._y AS _ys, {'b._v' if labels else 'NULL'} AS _lab, "
-        f"l._t{carry}{feats} FROM {_REQ} r "
+        f"l._t{tp}{carry}{feats} FROM {_REQ} r "
         f"JOIN {_ROWS} l ON l._s = 0 AND l._pos = r._p0 "
         f"JOIN {_ROWS} c ON c._s = 1 AND c._pos = r._p1 {lab_join} "
-        "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0").fetchnumpy()
-    n_pairs = len(got["_id"])
-    lab = _floats(got["_lab"]) if labels else np.full(n_pairs, np.nan)
+        "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0")
+    n_pairs = got.num_rows
+    lab = _numbers(got["_lab"]) if labels else np.full(n_pairs, np.nan)
     n_lab = int(np.isfinite(lab).sum())
     unmatched_labels = 0
     if labels is not None:
@@ -250,14 +252,7 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
                  "shadow_only": int(acc.rejected.get("shadow_only", 0)),
                  "labels_only": unmatched_labels}
     for t in (_ROWS, _REQ, "_abkit_pair_by_id", "_abkit_pair_labels"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-
-    def text(a: Any) -> np.ndarray:
-        if isinstance(a, np.ma.MaskedArray):
-            out = np.asarray(a.data, dtype=object).copy()
-            out[np.ma.getmaskarray(a)] = None
-            return out
-        return np.asarray(a, dtype=object)
+        drop_rows(con, t)
 
     red = PairsReduction(
         rows_read=int(read), rows_used=2 * n_pairs + n_lab,
@@ -265,15 +260,34 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
         examples=dict(sorted(examples.items())), unmatched=unmatched, by_side=by_side,
         labels=label_acc, pair_examples=pair_examples,
         diagnostics=pair_diagnostics(n_pairs, labels is not None, n_lab),
-        request_id=text(got["_id"]),
-        output_live=np.asarray(got["_yl"], dtype=float),
-        output_shadow=np.asarray(got["_ys"], dtype=float), label=lab,
-        time=text(got["_t"]) if plan.timestamp_column else None,
-        carried={c: (_floats(got[f"_c{i}"]), _floats(got[f"_d{i}"]))
+        request_id=_texts(got["_id"]),
+        output_live=_numbers(got["_yl"]), output_shadow=_numbers(got["_ys"]), label=lab,
+        carried={c: (_numbers(got[f"_c{i}"]), _numbers(got[f"_d{i}"]))
                  for i, c in enumerate(plan.carry)},
-        columns={c: text(got[f"_f{i}"]) for i, c in enumerate(plan.columns)})
+        columns={c: _texts(got[f"_f{i}"]) for i, c in enumerate(plan.columns)},
+        **(_times(got["_t"], got["_tp"]) if plan.timestamp_column else {}))
     red.check()
     return red
+
+
+def _texts(a: Any) -> Any:
+    """A fetched text column (Arrow) as pandas text, missing where NULL, without a Python
+    string per value."""
+    return a.to_pandas().array
+
+
+def _numbers(a: Any) -> np.ndarray:
+    """A fetched DOUBLE column (Arrow) as floats, NaN where NULL."""
+    return np.asarray(a.to_numpy(), dtype=float)
+
+
+def _times(text: Any, parsed: Any) -> dict[str, Any]:
+    """The pairs' times: parsed by DuckDB when every non-empty text has the strict ISO 8601
+    form of :func:`~abkit.engine.duckdb_pair_sql.iso_time_sql` (and one at least does), else
+    the text, which :meth:`~abkit.engine.pairs.PairsReduction.frame` parses as before."""
+    if parsed.null_count < len(parsed) and parsed.null_count == text.null_count:
+        return {"time_utc": parsed.to_numpy().astype("datetime64[us]")}
+    return {"time": np.asarray(text.to_pylist(), dtype=object)}
 
 
 def _floats(a: Any) -> np.ndarray:

@@ -110,13 +110,15 @@ class PairsReduction:
     labels: Accounting | None
     pair_examples: dict[str, str]
     diagnostics: tuple[Diagnostic, ...]
-    request_id: np.ndarray
+    request_id: Any  # text per pair: a NumPy object array or a pandas text array
     output_live: np.ndarray
     output_shadow: np.ndarray
     label: np.ndarray
     time: np.ndarray | None = None  # the live record's time, as text
+    #: or the time already read by the engine (``datetime64[us]``, UTC; NaT when absent)
+    time_utc: np.ndarray | None = None
     carried: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)  # text, as request_id
 
     @property
     def n_pairs(self) -> int:
@@ -155,7 +157,9 @@ class PairsReduction:
         when unlabelled), ``input_mismatch`` (False: generic logs are not compared), then
         ``<col>_live`` / ``<col>_shadow`` per carried column and the live columns."""
         n = self.n_pairs
-        if self.time is not None:
+        if self.time_utc is not None:
+            t = pd.Series(self.time_utc).dt.tz_localize("UTC")
+        elif self.time is not None:
             t = pd.to_datetime(pd.Series(self.time, dtype=object), utc=True,
                                errors="coerce", format="ISO8601")
         else:
