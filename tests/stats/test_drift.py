@@ -155,6 +155,22 @@ def test_wasserstein_matches_scipy_over_reference_sd():
     assert wasserstein_drift(z, z + 0.3).statistic == pytest.approx(0.3, rel=0.01)
 
 
+def test_wasserstein_from_sorted_samples_is_scipys_value_with_ties_and_any_scale():
+    """abkit integrates the CDF difference itself (sorting values, not indices); the value
+    is ``scipy.stats.wasserstein_distance(u, v)``, ties, single values and scales included."""
+    from abkit.stats.drift.distances import _w1_sorted
+
+    rng = np.random.default_rng(20261204)
+    for _ in range(300):
+        n, m = rng.integers(1, 400, 2)
+        step = rng.choice([1.0, 3.0, 100.0, 1e9])
+        scale = rng.choice([1e-8, 1.0, 1e8])
+        u = np.round(rng.normal(size=n) * step) / step * scale
+        v = np.round(rng.normal(0.3, 2.0, size=m) * step) / step * scale
+        assert _w1_sorted(np.sort(u), np.sort(v)) == pytest.approx(
+            stats.wasserstein_distance(u, v), rel=1e-12, abs=1e-300)
+
+
 # --------------------------------------------------------------------------- calibration
 
 

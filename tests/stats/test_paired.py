@@ -450,6 +450,22 @@ def test_delong_against_brute_force_with_ties():
     assert_json_safe(r.to_dict())
 
 
+def test_midranks_by_group_are_scipys_average_ranks_overall_and_within_each_group():
+    """DeLong's three rankings of a model's scores come from one sort."""
+    from abkit.stats.paired._common import _midranks, _midranks_by_group
+
+    rng = np.random.default_rng(20261204)
+    for _ in range(50):
+        n = int(rng.integers(1, 300))
+        x = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # ties
+        g = rng.random(n) < rng.random()
+        overall, within = _midranks_by_group(x, g)
+        np.testing.assert_array_equal(overall, stats.rankdata(x))
+        np.testing.assert_array_equal(_midranks(x), stats.rankdata(x))
+        for sel in (g, ~g):
+            np.testing.assert_array_equal(within[sel], stats.rankdata(x[sel]))
+
+
 def test_delong_brute_force_no_ties_unbalanced():
     rng = np.random.default_rng(22)
     y, a, b = binormal(rng, 9, 140, 1.5, 0.7, -0.2)

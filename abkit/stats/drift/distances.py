@@ -115,19 +115,30 @@ def js_drift(
                        tuple(diags), None, None, expected, feature)
 
 
+def _w1_sorted(u: np.ndarray, v: np.ndarray) -> float:
+    """``integral |F_u(x) - F_v(x)| dx`` of two sorted samples: between consecutive values
+    of the pooled sample both empirical CDFs are constant, so the integral is a sum of
+    ``|F_u - F_v| * width`` over those intervals. (No ``argsort``: on millions of values
+    sorting the values themselves is several times faster.)"""
+    pooled = np.sort(np.concatenate([u, v]))
+    width = np.diff(pooled)
+    f_u = np.searchsorted(u, pooled[:-1], "right") / u.size
+    f_v = np.searchsorted(v, pooled[:-1], "right") / v.size
+    return float(np.sum(np.multiply(np.abs(f_u - f_v), width)))
+
+
 def wasserstein_drift(
     reference: Any, current: Any, *, thresholds: DriftThresholds | None = None,
     feature: str | None = None,
 ) -> DriftResult:
     """Wasserstein-1 distance divided by the reference's standard deviation (numeric).
 
-    ``W1 = integral |F_ref(x) - F_cur(x)| dx`` between the empirical CDFs,
-    :func:`scipy.stats.wasserstein_distance`, over ``std(reference, ddof=1)`` (module
+    ``W1 = integral |F_ref(x) - F_cur(x)| dx`` between the empirical CDFs (the value of
+    :func:`scipy.stats.wasserstein_distance`, computed from the sorted samples), over
+    ``std(reference, ddof=1)`` (module
     docstring: why not the IQR). ``drifted`` when ``W1 / sd >= thresholds.wasserstein`` (0.1).
     A reference with zero spread (or a single value) gives ``None`` and ``ZERO_SPREAD``.
     """
-    from scipy import stats
-
     thr = _thresholds(thresholds)
     ref, cur, diags, bad = _prepare("wasserstein", reference, current, False, thr, feature)
     if bad is not None:
@@ -146,8 +157,8 @@ def wasserstein_drift(
             "expressed in reference standard deviations; use ks or psi",
         ))
         return _undefined("wasserstein", thr, ref, cur, diags, feature)
-    w = float(stats.wasserstein_distance(ref.values, cur.values)) / sd
     xs = np.sort(ref.values)
+    w = _w1_sorted(xs, np.sort(cur.values)) / sd
     f = np.arange(1, n_r) / n_r
     integral = float(np.sum(np.diff(xs) * np.sqrt(f * (1.0 - f))))
     expected = math.sqrt(2.0 / math.pi) * math.sqrt(_harmonic(n_r, n_c)) * integral / sd

@@ -170,16 +170,35 @@ def _z(confidence_level: float) -> float:
     return float(sp.ndtri(0.5 + confidence_level / 2.0))
 
 
-def _midranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..n with ties given the average of the ranks they span (``rankdata`` "average")."""
-    n = x.size
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
+def _tie_average(xs: np.ndarray) -> np.ndarray:
+    """The midranks of sorted values, in their sorted order."""
+    n = xs.size
     starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
     ends = np.r_[starts[1:], n]
-    ranks = np.empty(n)
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return np.repeat((starts + ends + 1) / 2.0, ends - starts)
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given the average of the ranks they span (``rankdata`` "average")."""
+    order = np.argsort(x)  # ties share one rank, so their order does not matter
+    ranks = np.empty(x.size)
+    ranks[order] = _tie_average(x[order])
     return ranks
+
+
+def _midranks_by_group(x: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(midranks of ``x`` among all values, midranks within its own group), both in the order
+    of ``x``, from one sort: a group's values, taken in the sorted order of all, are sorted.
+    ``group`` is boolean (two groups)."""
+    order = np.argsort(x)
+    xs = x[order]
+    overall = np.empty(x.size)
+    overall[order] = _tie_average(xs)
+    within = np.empty(x.size)
+    g = group[order]
+    for sel in (g, ~g):
+        within[order[sel]] = _tie_average(xs[sel])
+    return overall, within
 
 
 def _t_interval(

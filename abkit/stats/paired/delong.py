@@ -16,7 +16,7 @@ from ._common import (
     _diag_list,
     _ee_dict,
     _labelled,
-    _midranks,
+    _midranks_by_group,
     _num,
     _z,
 )
@@ -47,10 +47,9 @@ def _delong_components(
     v10 = np.empty((k, m))
     v01 = np.empty((k, n))
     for r, s in enumerate(scores):
-        x, z = s[pos], s[neg]
-        tz = _midranks(np.concatenate([x, z]))
-        v10[r] = (tz[:m] - _midranks(x)) / n
-        v01[r] = 1.0 - (tz[m:] - _midranks(z)) / m
+        tz, tw = _midranks_by_group(s, pos)  # T_z, and T_x or T_y
+        v10[r] = (tz[pos] - tw[pos]) / n
+        v01[r] = 1.0 - (tz[neg] - tw[neg]) / m
         auc[r] = v10[r].mean()
     return auc, v10, v01
 
