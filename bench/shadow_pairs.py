@@ -13,12 +13,17 @@ arrays fetched into numpy; ``--parallel`` as well as the default deterministic (
 run; and ``abkit.analyze`` end to end (the statistics too; ``--analyze-rounds``, default 1). Each run is a fresh child
 process under ``/usr/bin/time -v`` (peak RSS); floor and abkit alternate; medians of
 ``--rounds``.
+
+``--before DIR`` also runs ``abkit`` and ``analyze`` on an untouched export of older code
+(``git archive REV | tar -x -C DIR``; the child asserts that it imported abkit from DIR), and
+compares the two ``analyze`` reports number by number (``bluegreen.py``'s comparison).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -71,6 +76,13 @@ def floor_sql(path: str) -> str:
 
 def child(kind: str, path: str) -> None:
     t0 = time.perf_counter()
+    before = os.environ.get("ABKIT_BEFORE_DIR")
+    if kind.endswith("-before"):
+        import abkit
+
+        assert before and os.path.realpath(abkit.__file__).startswith(
+            os.path.realpath(before) + os.sep), abkit.__file__
+        kind = kind[: -len("-before")]
     if kind == "floor":
         import duckdb
 
@@ -81,6 +93,8 @@ def child(kind: str, path: str) -> None:
 
         rep = abkit.analyze(path, SPEC).to_dict()
         out = {"pairs": rep["shadow"]["pairs"], "decision": rep["decision"]}
+        name = "shadow_report_before.json" if before else "shadow_report.json"
+        (ROOT / "bench" / "out" / name).write_text(json.dumps(rep, default=str))
     else:
         from abkit.spec import parse_spec
         from abkit.strategies.base import Overrides
@@ -102,6 +116,8 @@ def main() -> None:
                     help="rounds that also run abkit.analyze end to end")
     ap.add_argument("--log", type=Path, default=None)
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"))
+    ap.add_argument("--before", type=Path, default=None,
+                    help="export of older code: also time it (abkit, analyze)")
     a = ap.parse_args()
     if a.child:
         return child(*a.child)
@@ -115,12 +131,18 @@ def main() -> None:
         print(f"generated {log} ({log.stat().st_size / 2**20:.0f} MiB) in "
               f"{time.perf_counter() - t:.0f} s", flush=True)
     kinds = ["floor", "abkit", "abkit-parallel", "analyze"]
+    if a.before:
+        kinds[2:2] = ["abkit-before"]
+        kinds.append("analyze-before")
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for r in range(a.rounds):
         for k in kinds:  # alternating: floor, abkit, ... each round
-            if k == "analyze" and r >= a.analyze_rounds:
+            if k.startswith("analyze") and r >= a.analyze_rounds:
                 continue
-            m = measure([sys.executable, __file__, "--child", k, str(log)])
+            env = None
+            if k.endswith("-before"):
+                env = {"ABKIT_BEFORE_DIR": str(a.before), "PYTHONPATH": str(a.before)}
+            m = measure([sys.executable, "-P", __file__, "--child", k, str(log)], env)
             res = json.loads(m["stdout"].strip().splitlines()[-1])
             runs[k].append({"wall_s": m["wall_s"], "rss_mb": m.get("rss_mb"), **res})
             print(f"round {r + 1} {k}: {m['wall_s']:.1f} s, {m.get('rss_mb', 0):.0f} MB, "
@@ -132,6 +154,11 @@ def main() -> None:
         w = statistics.median(x["wall_s"] for x in runs[k])
         rss = statistics.median(x["rss_mb"] or 0 for x in runs[k])
         print(f"| {k} | {w:.1f} | {w / floor:.2f} | {rss:.0f} |")
+    if a.before and a.analyze_rounds:
+        from bluegreen import compare
+
+        out = ROOT / "bench" / "out"
+        compare(out / "shadow_report.json", out / "shadow_report_before.json")
 
 
 if __name__ == "__main__":

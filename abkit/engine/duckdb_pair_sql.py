@@ -88,17 +88,20 @@ def load_rows(logs: Any, table: str, exprs: dict[str, str], *, create: bool = Tr
     ``table`` is a view of ``<table>_data``: the rows are written on every thread with
     ``preserve_insertion_order``, under which DuckDB's CSV, JSON and Parquet readers, SELECT
     and WHERE keep the input's order (DuckDB's "Order Preservation" page), so a row's
-    ``rowid`` is its place in the file and ``_pos`` is ``rowid`` less the first row of its
-    input (``_seg``; ``create=False`` appends another input, numbered from 0 again). The
-    numbering is thus the same whatever the number of threads, and no single-threaded
-    ``row_number()`` is needed."""
+    ``rowid`` is its place in the file and ``_pos`` is ``rowid`` less the first rowid of its
+    input (``_seg`` numbers the inputs; ``create=False`` appends another input, numbered
+    from 0 again). The numbering is thus the same whatever the number of threads, and no
+    single-threaded ``row_number()`` is needed."""
     jsonl = logs.source.format == "jsonl"
     data = f"{table}_data"
-    start = 0 if create else int(logs.con.execute(f"SELECT count(*) FROM {data}").fetchone()[0])
+    start, seg = 0, 0
+    if not create:
+        start, seg = logs.con.execute(
+            f"SELECT count(*), coalesce(max(_seg) + 1, 0) FROM {data}").fetchone()
     sel = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
     rep = ", ".join(f"{e} AS {k}" for k, e in (replace or {}).items())
     new = "".join(f", {e} AS {k}" for k, e in (more or {}).items())
-    body = (f"SELECT {start}::BIGINT AS _seg, *{f' REPLACE ({rep})' if rep else ''}"
+    body = (f"SELECT {int(seg)}::UTINYINT AS _seg, *{f' REPLACE ({rep})' if rep else ''}"
             f"{new} FROM (SELECT {sel} FROM {logs.scan(store_rejects=True)} "
             f"{'WHERE _ok' if jsonl else ''})")
     logs.con.execute("SET preserve_insertion_order = true")  # rowid in file order
@@ -109,9 +112,13 @@ def load_rows(logs: Any, table: str, exprs: dict[str, str], *, create: bool = Tr
                  else f"INSERT INTO {data} BY NAME {body}")
     finally:
         logs.con.execute("SET preserve_insertion_order = false")
-    if create:
-        logs.con.execute(f"CREATE TEMP VIEW {table} AS SELECT rowid - _seg AS _pos, * "
-                         f"EXCLUDE (_seg) FROM {data}")
+    firsts = {0: 0}
+    if not create:  # the first rowid of each input's rows (_seg: which input a row is of)
+        firsts = dict(logs.con.execute(
+            f"SELECT _seg, min(rowid) FROM {data} GROUP BY _seg").fetchall())
+    minus = " ".join(f"WHEN {int(i)} THEN {int(f)}" for i, f in sorted(firsts.items()))
+    logs.con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT rowid - CASE _seg "
+                     f"{minus or 'WHEN 0 THEN 0'} END AS _pos, * EXCLUDE (_seg) FROM {data}")
     bad, example = reader_rejects(logs)
     if jsonl:
         bad += int(logs.run(f"SELECT count(*) FROM {logs.scan()} WHERE NOT _ok").fetchone()[0])

@@ -215,10 +215,14 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
     carry = "".join(f", l._c{i}, c._c{i} AS _d{i}" for i in range(len(plan.carry)))
     feats = "".join(f", l._f{i}" for i in range(len(plan.columns)))
     lab_join = "LEFT JOIN _abkit_pair_by_id b ON b._lid = r._id" if labels else ""
-    tp = f", {iso_time_sql('l._t')} AS _tp" if plan.timestamp_column else ""
+    tp = ""
+    if plan.timestamp_column:  # DuckDB reads the times if it can read every live one
+        n_t, n_iso = con.execute(f"SELECT count(_t), count({iso_time_sql('_t')}) FROM "
+                                 f"{_ROWS} WHERE _s = 0").fetchone()
+        tp = f", {iso_time_sql('l._t')} AS _tp" if n_t and n_t == n_iso else ", l._t"
     got = logs.arrow(  # the pairs, in the live rows' order
-        f"SELECT r._id, l._y AS _yl, c._y AS _ys, {'b._v' if labels else 'NULL'} AS _lab, "
-        f"l._t{tp}{carry}{feats} FROM {_REQ} r "
+        f"SELECT r._id, l._y AS _yl, c._y AS _ys, {'b._v' if labels else 'NULL'} AS _lab"
+        f"{tp}{carry}{feats} FROM {_REQ} r "
         f"JOIN {_ROWS} l ON l._s = 0 AND l._pos = r._p0 "
         f"JOIN {_ROWS} c ON c._s = 1 AND c._pos = r._p1 {lab_join} "
         "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0")
@@ -265,7 +269,7 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
         carried={c: (_numbers(got[f"_c{i}"]), _numbers(got[f"_d{i}"]))
                  for i, c in enumerate(plan.carry)},
         columns={c: _texts(got[f"_f{i}"]) for i, c in enumerate(plan.columns)},
-        **(_times(got["_t"], got["_tp"]) if plan.timestamp_column else {}))
+        **(_times(got) if plan.timestamp_column else {}))
     red.check()
     return red
 
@@ -281,13 +285,17 @@ def _numbers(a: Any) -> np.ndarray:
     return np.asarray(a.to_numpy(), dtype=float)
 
 
-def _times(text: Any, parsed: Any) -> dict[str, Any]:
-    """The pairs' times: parsed by DuckDB when every non-empty text has the strict ISO 8601
-    form of :func:`~abkit.engine.duckdb_pair_sql.iso_time_sql` (and one at least does), else
-    the text, which :meth:`~abkit.engine.pairs.PairsReduction.frame` parses as before."""
-    if parsed.null_count < len(parsed) and parsed.null_count == text.null_count:
-        return {"time_utc": parsed.to_numpy().astype("datetime64[us]")}
-    return {"time": np.asarray(text.to_pylist(), dtype=object)}
+def _times(got: Any) -> dict[str, Any]:
+    """The pairs' times: read by DuckDB (``_tp``) when every live row's time has the
+    strict ISO 8601 form of :func:`~abkit.engine.duckdb_pair_sql.iso_time_sql`, else the
+    text (``_t``), which :meth:`~abkit.engine.pairs.PairsReduction.frame` parses as the
+    reference does. Pairs without any time are given as text too (pandas then decides the
+    type of a column of no time)."""
+    if "_tp" not in got.column_names:
+        return {"time": np.asarray(got["_t"].to_pylist(), dtype=object)}
+    if got["_tp"].null_count < got.num_rows:
+        return {"time_utc": got["_tp"].to_numpy().astype("datetime64[us]")}
+    return {"time": np.full(got.num_rows, None, dtype=object)}
 
 
 def _floats(a: Any) -> np.ndarray:

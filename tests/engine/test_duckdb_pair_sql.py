@@ -77,17 +77,18 @@ def test_random_times_in_the_strict_form_agree_with_pandas():
     _same_as_pandas(texts, ours)
 
 
-def test_times_are_parsed_only_when_every_text_was():
+def test_the_pairs_times_come_parsed_or_as_text():
     import pyarrow as pa
 
-    text = pa.chunked_array([pa.array(["2026-11-20T08:00:00Z", None])])
-    ok = pa.chunked_array([pa.array([0, None], pa.timestamp("us", tz="UTC"))])
-    assert list(_times(text, ok)) == ["time_utc"]
-    half = pa.chunked_array([pa.array(["2026-11-20T08:00:00Z", "later"])])
-    assert list(_times(half, ok)) == ["time"]  # one text left to pandas: all are
-    none = pa.chunked_array([pa.array([None, None], pa.string())])
-    nothing = pa.chunked_array([pa.array([None, None], pa.timestamp("us", tz="UTC"))])
-    assert list(_times(none, nothing)) == ["time"]  # pandas decides the type of no time
+    ts = pa.timestamp("us", tz="UTC")
+    parsed = _times(pa.table({"_tp": pa.array([0, None], ts)}))  # every live time read
+    assert list(parsed) == ["time_utc"]
+    assert parsed["time_utc"].dtype == np.dtype("datetime64[us]")
+    assert str(parsed["time_utc"][1]) == "NaT"
+    text = _times(pa.table({"_t": pa.array(["2026-11-20T08:00:00Z", "later"])}))
+    assert list(text["time"]) == ["2026-11-20T08:00:00Z", "later"]  # left to pandas
+    none = _times(pa.table({"_tp": pa.array([None, None], ts)}))
+    assert list(none) == ["time"] and list(none["time"]) == [None, None]  # pandas decides
 
 
 @pytest.mark.parametrize("threads", [1, 2, 4])
@@ -103,6 +104,16 @@ def test_rows_are_numbered_in_file_order_on_any_number_of_threads(tmp_path, thre
     # the file holds k = n-1 ... 0: row i has k = n-1-i; each input is numbered from 0
     pos = logs.con.execute("SELECT list(_pos ORDER BY _k) FROM _t").fetchone()[0]
     assert pos == list(range(n - 1, -1, -1)) * 2
+    # an empty first input: the next one is still numbered from 0
+    empty = tmp_path / "empty.csv"
+    empty.write_text("k,v\n")
+    e_logs = DuckDBLogs(resolve_sources([str(empty)]), threads=threads)
+    e_logs.con = logs.con
+    assert load_rows(e_logs, "_u", {"_k": f"CAST({e_logs.text('k')} AS BIGINT)"}) == (0, 0, "")
+    assert load_rows(logs, "_u", {"_k": f"CAST({logs.text('k')} AS BIGINT)"},
+                     create=False) == (n, 0, "")
+    assert logs.con.execute("SELECT list(_pos ORDER BY _k) FROM _u").fetchone()[0] == list(
+        range(n - 1, -1, -1))
     drop_rows(logs.con, "_t")
     assert logs.con.execute("SELECT count(*) FROM information_schema.tables WHERE "
                             "table_name LIKE '\\_t%' ESCAPE '\\'").fetchone()[0] == 0
