@@ -212,20 +212,7 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
             rejected[k] = rejected.get(k, 0) + v
         for k, v in labels.examples.items():
             examples.setdefault(k, v)
-    carry = "".join(f", l._c{i}, c._c{i} AS _d{i}" for i in range(len(plan.carry)))
-    feats = "".join(f", l._f{i}" for i in range(len(plan.columns)))
-    lab_join = "LEFT JOIN _abkit_pair_by_id b ON b._lid = r._id" if labels else ""
-    tp = ""
-    if plan.timestamp_column:  # DuckDB reads the times if it can read every live one
-        n_t, n_iso = con.execute(f"SELECT count(_t), count({iso_time_sql('_t')}) FROM "
-                                 f"{_ROWS} WHERE _s = 0").fetchone()
-        tp = f", {iso_time_sql('l._t')} AS _tp" if n_t and n_t == n_iso else ", l._t"
-    got = logs.arrow(  # the pairs, in the live rows' order
-        f"SELECT r._id, l._y AS _yl, c._y AS _ys, {'b._v' if labels else 'NULL'} AS _lab"
-        f"{tp}{carry}{feats} FROM {_REQ} r "
-        f"JOIN {_ROWS} l ON l._s = 0 AND l._pos = r._p0 "
-        f"JOIN {_ROWS} c ON c._s = 1 AND c._pos = r._p1 {lab_join} "
-        "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0")
+    got = _fetch_pairs(logs, plan, labels is not None)
     n_pairs = got.num_rows
     lab = _numbers(got["_lab"]) if labels else np.full(n_pairs, np.nan)
     n_lab = int(np.isfinite(lab).sum())
@@ -272,6 +259,49 @@ def reduce_pairs(source: Any, plan: PairsPlan) -> PairsReduction:
         **(_times(got) if plan.timestamp_column else {}))
     red.check()
     return red
+
+
+def _fetch_pairs(logs: Any, plan: PairsPlan, labels: bool) -> Any:
+    """The pairs as one Arrow table, in the live rows' order: each pair's id, label and
+    positions (``_p0``, ``_p1``) from the aggregation by request, and each side's values
+    taken by position from that side's rows. Three scans and an Arrow ``take`` instead of a
+    two-way join on positions and a sort of the joined rows (2 x 5M rows: 1.8 s, was 3.0 s)."""
+    con = logs.con
+    carry = range(len(plan.carry))
+    tp = ""
+    if plan.timestamp_column:  # DuckDB reads the times if it can read every live one
+        n_t, n_iso = con.execute(f"SELECT count(_t), count({iso_time_sql('_t')}) FROM "
+                                 f"{_ROWS} WHERE _s = 0").fetchone()
+        tp = f", {iso_time_sql('_t')} AS _tp" if n_t and n_t == n_iso else ", _t"
+    keys = logs.arrow(
+        f"SELECT r._id, r._p0, r._p1{', b._v AS _lab' if labels else ''} FROM {_REQ} r "
+        f"{'LEFT JOIN _abkit_pair_by_id b ON b._lid = r._id' if labels else ''} "
+        "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0")
+    live = _at(logs, f"_y AS _yl{tp}{''.join(f', _c{i}' for i in carry)}"
+               f"{''.join(f', _f{i}' for i in range(len(plan.columns)))}", 0, keys["_p0"])
+    cand = _at(logs, f"_y AS _ys{''.join(f', _c{i} AS _d{i}' for i in carry)}", 1,
+               keys["_p1"])
+    return _join_columns([keys.drop_columns(["_p0", "_p1"]), live, cand])
+
+
+def _at(logs: Any, columns: str, s: int, pos: Any) -> Any:
+    """``columns`` of side ``s``'s rows at positions ``pos`` (a side's ``_pos`` is unique),
+    in that order, as an Arrow table; one side at a time, so that one side's rows are
+    held at once."""
+    side = logs.arrow(f"SELECT _pos, {columns} FROM {_ROWS} WHERE _s = {int(s)}")
+    p = side["_pos"].to_numpy()
+    small = len(p) < 2**31  # a row's place in ``side`` from its position
+    where = np.zeros(int(p.max()) + 1 if len(p) else 0, np.int32 if small else np.int64)
+    where[p] = np.arange(len(p), dtype=where.dtype)
+    return side.drop_columns(["_pos"]).take(where[pos.to_numpy()])
+
+
+def _join_columns(tables: list[Any]) -> Any:
+    """Tables of equal length side by side."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([c for t in tables for c in t.columns],
+                                names=[n for t in tables for n in t.column_names])
 
 
 def _texts(a: Any) -> Any:

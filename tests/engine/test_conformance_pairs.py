@@ -161,6 +161,28 @@ def test_duckdb_pairs_like_the_pandas_reference(layout, fmt, spoiled, tmp_path):
                                            "duplicate_label", "labels_only"}
 
 
+@pytest.mark.parametrize("layout", ["one", "two"])
+def test_pairs_of_shuffled_rows_come_in_the_live_order(layout, tmp_path):
+    """Each side's values are taken by position: with the rows in random order (one log),
+    or the candidate's (two logs), every pair still carries its own two rows' values."""
+    df = _spoil(_log(seed=11)).sample(frac=1, random_state=7).reset_index(drop=True)
+    if layout == "one":
+        data, specd = str(write_log(df, tmp_path / "log.csv")), SPEC
+    else:
+        live = df[df.variant == "live"].drop(columns=["variant", "label"])
+        cand = df[df.variant == "cand"].drop(columns=["variant", "label"])
+        data = [str(write_log(live, tmp_path / "live.csv")),
+                str(write_log(cand.iloc[::-1], tmp_path / "cand.csv"))]
+        specd = json.loads(json.dumps(SPEC))
+        del specd["experiment"]["label_column"]
+        lab = df[df.variant == "live"][["request_id", "label"]]
+        specd["experiment"]["labels"] = str(write_log(lab, tmp_path / "labels.csv"))
+    src, plan = _plan(data, specd, None)
+    got = src.logs.reduce(plan.pairs)
+    assert_same_pairs(reduce_frame_pairs(src.logs, plan.pairs), got)
+    assert got.pairs_info()["pairs"] > 250
+
+
 @pytest.mark.parametrize("layout,fmt,spoiled", [c for c in CASES if c[1] != "jsonl"])
 def test_spark_pairs_like_the_pandas_reference(layout, fmt, spoiled, tmp_path, request):
     request.getfixturevalue("spark_session")
