@@ -1,12 +1,13 @@
 """The DuckDB compilation of a :class:`~abkit.engine.pairs.PairsPlan`: the split, the row
 checks, the duplicate rule and the pairing join on the request id, in SQL.
 
-One scan per input numbers its rows (file order, for the examples' ``row N`` and the pairs'
-order; :func:`~abkit.engine.duckdb_pair_sql.load_rows`) into a table of only the columns the plan reads; one aggregation by request id counts
-each side's valid rows and keeps the first one's position (an id with exactly one valid row
-on each side is a pair; more on either side is ``duplicate_request``; none on the other side
-``live_only`` / ``shadow_only``): a small hash table of integers, whatever the columns; the
-pairs' values are then fetched by position (an integer join). The counts
+One scan per input numbers its rows (file order, for the examples' ``row N`` and the
+pairs' order; :func:`~abkit.engine.duckdb_pair_sql.load_rows`) into a table of only the
+columns the plan reads; one aggregation by request id counts each side's valid rows and
+keeps the first one's position (an id with exactly one valid row on each side is a pair;
+more on either side is ``duplicate_request``; none on the other side ``live_only`` /
+``shadow_only``): a small hash table of integers, whatever the columns; each side's values
+are then taken by position (:func:`_fetch_pairs`). The counts
 and one example per reason come back as a few rows, and the pairs as arrays in the live
 rows' order. The labels' accounting is :mod:`abkit.engine.duckdb_pair_labels`. Text is read
 as the pandas reference reads it (:mod:`abkit.engine.duckdb_pair_sql`):
