@@ -266,20 +266,25 @@ def _fetch_pairs(logs: Any, plan: PairsPlan, labels: bool) -> Any:
     """The pairs as one Arrow table, in the live rows' order: each pair's id, label and
     positions (``_p0``, ``_p1``) from the aggregation by request, and each side's values
     taken by position from that side's rows. Three scans and an Arrow ``take`` instead of a
-    two-way join on positions and a sort of the joined rows (2 x 5M rows: 1.8 s, was 3.0 s)."""
-    con = logs.con
+    two-way join on positions and a sort of the joined rows (2 x 5M rows: 1.8 s, was 3.0 s).
+    The pairs' times are DuckDB's when it read every pair's time (the strict ISO 8601 form
+    of :func:`~abkit.engine.duckdb_pair_sql.iso_time_sql`), else their text, which pandas
+    parses as the reference does."""
     carry = range(len(plan.carry))
-    tp = ""
-    if plan.timestamp_column:  # DuckDB reads the times if it can read every live one
-        n_t, n_iso = con.execute(f"SELECT count(_t), count({iso_time_sql('_t')}) FROM "
-                                 f"{_ROWS} WHERE _s = 0").fetchone()
-        tp = f", {iso_time_sql('_t')} AS _tp" if n_t and n_t == n_iso else ", _t"
+    tp = f", {iso_time_sql('_t')} AS _tp, _t IS NOT NULL AS _th" if plan.timestamp_column \
+        else ""
     keys = logs.arrow(
         f"SELECT r._id, r._p0, r._p1{', b._v AS _lab' if labels else ''} FROM {_REQ} r "
         f"{'LEFT JOIN _abkit_pair_by_id b ON b._lid = r._id' if labels else ''} "
         "WHERE _n0 = 1 AND _n1 = 1 ORDER BY r._p0")
     live = _at(logs, f"_y AS _yl{tp}{''.join(f', _c{i}' for i in carry)}"
                f"{''.join(f', _f{i}' for i in range(len(plan.columns)))}", 0, keys["_p0"])
+    if plan.timestamp_column:  # DuckDB's times if it read every pair's, else the text
+        n_t = int(np.count_nonzero(live["_th"].to_numpy()))
+        live = live.drop_columns(["_th"])
+        if not n_t or n_t != live.num_rows - live["_tp"].null_count:
+            live = live.drop_columns(["_tp"]).append_column(
+                "_t", _at(logs, "_t", 0, keys["_p0"])["_t"])
     cand = _at(logs, f"_y AS _ys{''.join(f', _c{i} AS _d{i}' for i in carry)}", 1,
                keys["_p1"])
     return _join_columns([keys.drop_columns(["_p0", "_p1"]), live, cand])
@@ -317,7 +322,7 @@ def _numbers(a: Any) -> np.ndarray:
 
 
 def _times(got: Any) -> dict[str, Any]:
-    """The pairs' times: read by DuckDB (``_tp``) when every live row's time has the
+    """The pairs' times: read by DuckDB (``_tp``) when every pair's time has the
     strict ISO 8601 form of :func:`~abkit.engine.duckdb_pair_sql.iso_time_sql`, else the
     text (``_t``), which :meth:`~abkit.engine.pairs.PairsReduction.frame` parses as the
     reference does. Pairs without any time are given as text too (pandas then decides the

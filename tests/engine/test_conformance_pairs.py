@@ -183,6 +183,20 @@ def test_pairs_of_shuffled_rows_come_in_the_live_order(layout, tmp_path):
     assert got.pairs_info()["pairs"] > 250
 
 
+@pytest.mark.parametrize("paired", [False, True])
+def test_pairs_times_are_read_by_duckdb_unless_a_pairs_time_is_not_strict_iso(paired, tmp_path):
+    """A time pandas may read differently (``yesterday``) on a paired row sends every
+    pair's time to pandas as text; on an unpaired row it changes nothing."""
+    df = _log(seed=13)  # rows 0..299 live, 300..599 the candidate's, by request
+    df.loc[5, "ts"] = "yesterday"
+    if not paired:  # request 5 loses its candidate row: its live row is live_only
+        df = df.drop(index=len(df) // 2 + 5)
+    src, plan = _plan(str(write_log(df, tmp_path / "log.csv")), SPEC, None)
+    got = src.logs.reduce(plan.pairs)
+    assert_same_pairs(reduce_frame_pairs(src.logs, plan.pairs), got)
+    assert (got.time is not None) == paired and (got.time_utc is not None) == (not paired)
+
+
 @pytest.mark.parametrize("layout,fmt,spoiled", [c for c in CASES if c[1] != "jsonl"])
 def test_spark_pairs_like_the_pandas_reference(layout, fmt, spoiled, tmp_path, request):
     request.getfixturevalue("spark_session")

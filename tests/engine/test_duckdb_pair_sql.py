@@ -81,7 +81,7 @@ def test_the_pairs_times_come_parsed_or_as_text():
     import pyarrow as pa
 
     ts = pa.timestamp("us", tz="UTC")
-    parsed = _times(pa.table({"_tp": pa.array([0, None], ts)}))  # every live time read
+    parsed = _times(pa.table({"_tp": pa.array([0, None], ts)}))  # every pair's time read
     assert list(parsed) == ["time_utc"]
     assert parsed["time_utc"].dtype == np.dtype("datetime64[us]")
     assert str(parsed["time_utc"][1]) == "NaT"
